@@ -1,0 +1,67 @@
+/**
+ * The typed contract between the UI and the assistant worker. Types only: the worker implements
+ * `AssistantApi` and exposes it with Comlink; the UI wraps the worker with `Comlink.wrap<AssistantApi>()`.
+ * Callbacks passed across must be wrapped in `Comlink.proxy` by the caller.
+ */
+import type { DeviceInfo } from '../engine/device';
+import type {
+  CachedModelInfo,
+  FinishReason,
+  LoadedModel,
+  LoadProgress,
+  ModelSpec,
+} from '../engine/engine';
+
+export interface ReplyRequest {
+  conversationId: string;
+  /** The assistant message (already stored, empty) that the reply is written into. */
+  messageId: string;
+}
+
+/** A batch of streamed text: sent at most once per frame, never once per token. */
+export interface StreamUpdate {
+  messageId: string;
+  /** Text appended since the previous update. */
+  delta: string;
+}
+
+export interface ReplyOutcome {
+  messageId: string;
+  finishReason: FinishReason;
+  /** Turns of the conversation left out of the prompt so it fits the context window. */
+  droppedTurns: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Wall-clock decode speed observed by the worker, tokens per second. */
+  tokensPerSecond: number;
+}
+
+export interface DeviceApi {
+  probe(): Promise<DeviceInfo>;
+}
+
+export interface ModelsApi {
+  load(spec: ModelSpec, onProgress: (progress: LoadProgress) => void): Promise<LoadedModel>;
+  /** Aborts a load in progress; what was downloaded stays cached for a retry. */
+  cancelLoad(): Promise<void>;
+  unload(): Promise<void>;
+  current(): Promise<LoadedModel | null>;
+  listCached(known: ModelSpec[]): Promise<CachedModelInfo[]>;
+  deleteCached(spec: ModelSpec): Promise<void>;
+}
+
+export interface ChatApi {
+  /**
+   * Generates the reply for `messageId` from the stored conversation, streams it through
+   * `onStream`, and stores it as it goes, so a crash keeps what was generated.
+   */
+  reply(request: ReplyRequest, onStream: (update: StreamUpdate) => void): Promise<ReplyOutcome>;
+  /** Stops the reply in progress; the partial reply is kept. */
+  stop(): Promise<void>;
+}
+
+export interface AssistantApi {
+  device: DeviceApi;
+  models: ModelsApi;
+  chat: ChatApi;
+}
