@@ -15,13 +15,14 @@ export const ERROR_CODES = [
   'aborted',
   'no-model-loaded',
   'busy',
+  'invalid-request',
   'unknown',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class AppError extends Error {
-  override readonly name = 'AppError';
+  override readonly name: string = 'AppError';
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -83,6 +84,8 @@ export function adviceFor(code: ErrorCode): string {
       return 'Load a model first.';
     case 'busy':
       return 'The assistant is busy with another request. Wait for it to finish or stop it.';
+    case 'invalid-request':
+      return '';
     case 'unknown':
       return 'Something unexpected went wrong. Retry; if it keeps happening, reload the page.';
   }

@@ -90,7 +90,11 @@ export interface Engine {
    * Downloads (or reads from cache) and initialises a model. Rejects with an `AppError`;
    * when `signal` aborts, rejects with code `aborted` and keeps what was already cached.
    */
-  load(spec: ModelSpec, onProgress: (p: LoadProgress) => void, signal: AbortSignal): Promise<LoadedModel>;
+  load(
+    spec: ModelSpec,
+    onProgress: (p: LoadProgress) => void,
+    signal: AbortSignal,
+  ): Promise<LoadedModel>;
   /**
    * Streams a reply. `onDelta` receives text pieces in order. When `signal` aborts, the
    * promise resolves with what was generated so far and `finishReason: 'abort'`.

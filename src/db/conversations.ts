@@ -1,0 +1,116 @@
+/** Conversations: create, rename, list, delete (with their messages). */
+import { Dexie } from 'dexie';
+import type { PersonaDatabase } from './database';
+import type { Conversation } from './records';
+import { getSetting, setSetting } from './settings';
+import { InvalidRequestError, withStorageErrors } from './storage-errors';
+
+export const DEFAULT_CONVERSATION_TITLE = 'New chat';
+export const MAX_TITLE_LENGTH = 120;
+/** Automatic titles stay short enough for one line of the conversation list. */
+export const AUTO_TITLE_LENGTH = 48;
+
+/** Length in code points, so an emoji counts as one character and is never cut in half. */
+const codePoints = (text: string): string[] => Array.from(text);
+
+/** A title on one line with single spaces, or an `InvalidRequestError` saying what is wrong. */
+export function normalizeTitle(title: string): string {
+  const normalized = title.replace(/\s+/g, ' ').trim();
+  if (normalized === '') {
+    throw new InvalidRequestError('invalid-title', 'A conversation title cannot be empty.');
+  }
+  if (codePoints(normalized).length > MAX_TITLE_LENGTH) {
+    throw new InvalidRequestError(
+      'invalid-title',
+      `A conversation title can be at most ${MAX_TITLE_LENGTH} characters long.`,
+    );
+  }
+  return normalized;
+}
+
+/**
+ * A title made from the first message: its words on one line, cut on a word boundary when
+ * longer than `AUTO_TITLE_LENGTH` characters.
+ */
+export function titleFromMessage(content: string): string {
+  const text = content.replace(/\s+/g, ' ').trim();
+  const chars = codePoints(text);
+  if (chars.length === 0) return DEFAULT_CONVERSATION_TITLE;
+  if (chars.length <= AUTO_TITLE_LENGTH) return text;
+  const head = chars.slice(0, AUTO_TITLE_LENGTH).join('');
+  const lastSpace = head.lastIndexOf(' ');
+  // A single long word (a URL, say) has no boundary to cut on; cut it where it reaches the limit.
+  const cut = lastSpace > 0 && chars[AUTO_TITLE_LENGTH] !== ' ' ? head.slice(0, lastSpace) : head;
+  return `${cut.trimEnd()}…`;
+}
+
+export interface NewConversation {
+  title?: string;
+  temporary?: boolean;
+}
+
+export async function createConversation(
+  db: PersonaDatabase,
+  options: NewConversation = {},
+): Promise<Conversation> {
+  const now = Date.now();
+  const conversation: Conversation = {
+    id: crypto.randomUUID(),
+    title: options.title === undefined ? DEFAULT_CONVERSATION_TITLE : normalizeTitle(options.title),
+    createdAt: now,
+    updatedAt: now,
+    temporary: options.temporary ?? false,
+  };
+  await withStorageErrors(() => db.conversations.add(conversation));
+  return conversation;
+}
+
+export function getConversation(
+  db: PersonaDatabase,
+  id: string,
+): Promise<Conversation | undefined> {
+  return db.conversations.get(id);
+}
+
+/** Newest activity first. Safe to call inside `liveQuery`. */
+export function listConversations(db: PersonaDatabase): Promise<Conversation[]> {
+  return db.conversations.orderBy('updatedAt').reverse().toArray();
+}
+
+/** Renames without moving the conversation in the list. Returns the stored title. */
+export async function renameConversation(
+  db: PersonaDatabase,
+  id: string,
+  title: string,
+): Promise<string> {
+  const normalized = normalizeTitle(title);
+  const updated = await withStorageErrors(() => db.conversations.update(id, { title: normalized }));
+  if (updated === 0) throw conversationNotFound();
+  return normalized;
+}
+
+/**
+ * Deletes a conversation, all its messages, and the pointer to it as the active conversation,
+ * in one transaction so no orphaned message or dangling pointer is ever visible.
+ */
+export async function deleteConversation(db: PersonaDatabase, id: string): Promise<void> {
+  await withStorageErrors(() =>
+    db.transaction('rw', [db.conversations, db.messages, db.settings], async () => {
+      await db.messages
+        .where('[conversationId+createdAt]')
+        .between([id, Dexie.minKey], [id, Dexie.maxKey], true, true)
+        .delete();
+      await db.conversations.delete(id);
+      if ((await getSetting(db, 'activeConversationId')) === id) {
+        await setSetting(db, 'activeConversationId', null);
+      }
+    }),
+  );
+}
+
+export function conversationNotFound(): InvalidRequestError {
+  return new InvalidRequestError(
+    'conversation-not-found',
+    'This conversation no longer exists. It may have been deleted in another tab.',
+  );
+}

@@ -1,0 +1,162 @@
+import * as Comlink from 'comlink';
+import { AppError } from '../core/errors';
+import {
+  createConversation,
+  deleteConversation,
+  listConversations,
+  listMessages,
+  markInterruptedReplies,
+  prepareRegenerate,
+  renameConversation,
+  sendUserMessage,
+  setSetting,
+  type Conversation,
+  type Message,
+  type PersonaDatabase,
+} from '../db';
+import type { AssistantClient } from './assistant-client';
+import { LiveValue } from './live-query.svelte';
+import { replyLockName } from '../worker/assistant';
+
+interface Streaming {
+  messageId: string;
+  text: string;
+}
+
+/** Conversations, the open one's messages, and the reply being streamed into it. */
+export class ChatState {
+  readonly #db: PersonaDatabase;
+  readonly #client: AssistantClient;
+  readonly #onEngineError: (error: AppError) => void;
+  readonly conversations: LiveValue<Conversation[]>;
+  #messages = $state<LiveValue<Message[]> | null>(null);
+  #activeId = $state<string | null>(null);
+  #streaming = $state<Streaming | null>(null);
+  #generating = $state(false);
+  #error = $state<AppError | null>(null);
+
+  constructor(
+    db: PersonaDatabase,
+    client: AssistantClient,
+    onEngineError: (error: AppError) => void,
+  ) {
+    this.#db = db;
+    this.#client = client;
+    this.#onEngineError = onEngineError;
+    this.conversations = new LiveValue(() => listConversations(db), []);
+  }
+
+  get activeId(): string | null {
+    return this.#activeId;
+  }
+
+  get generating(): boolean {
+    return this.#generating;
+  }
+
+  get error(): AppError | null {
+    return this.#error;
+  }
+
+  /** Stored messages, with the reply in flight shown as far as it has streamed. */
+  get messages(): Message[] {
+    const stored = this.#messages?.value ?? [];
+    const streaming = this.#streaming;
+    if (!streaming) return stored;
+    return stored.map((m) =>
+      m.id === streaming.messageId && m.status === 'streaming'
+        ? { ...m, content: streaming.text.length >= m.content.length ? streaming.text : m.content }
+        : m,
+    );
+  }
+
+  dismissError(): void {
+    this.#error = null;
+  }
+
+  /** Replies left 'streaming' by a crash or closed tab, whose generator no longer holds its lock. */
+  async recoverInterruptedReplies(): Promise<void> {
+    const held = ((await navigator.locks.query()).held ?? []).map((lock) => lock.name ?? '');
+    await markInterruptedReplies(this.#db, (messageId) => held.includes(replyLockName(messageId)));
+  }
+
+  select(conversationId: string | null): void {
+    if (conversationId === this.#activeId) return;
+    this.#messages?.stop();
+    this.#activeId = conversationId;
+    this.#messages = conversationId
+      ? new LiveValue(() => listMessages(this.#db, conversationId), [])
+      : null;
+    void setSetting(this.#db, 'activeConversationId', conversationId);
+  }
+
+  async newConversation(): Promise<void> {
+    const conversation = await createConversation(this.#db);
+    this.select(conversation.id);
+  }
+
+  async rename(conversationId: string, title: string): Promise<void> {
+    await this.#guard(() => renameConversation(this.#db, conversationId, title));
+  }
+
+  async remove(conversationId: string): Promise<void> {
+    if (conversationId === this.#activeId && this.#generating) await this.stop();
+    await this.#guard(() => deleteConversation(this.#db, conversationId));
+    if (conversationId === this.#activeId) {
+      const next = this.conversations.value.find((c) => c.id !== conversationId);
+      this.select(next?.id ?? null);
+    }
+  }
+
+  async send(text: string): Promise<void> {
+    if (this.#generating) return;
+    let conversationId = this.#activeId;
+    if (!conversationId) {
+      conversationId = (await createConversation(this.#db)).id;
+      this.select(conversationId);
+    }
+    const id = conversationId;
+    const sent = await this.#guard(() => sendUserMessage(this.#db, id, text));
+    if (sent) await this.#reply(id, sent.assistantMessageId);
+  }
+
+  async regenerate(): Promise<void> {
+    const conversationId = this.#activeId;
+    if (!conversationId || this.#generating) return;
+    const messageId = await this.#guard(() => prepareRegenerate(this.#db, conversationId));
+    if (messageId) await this.#reply(conversationId, messageId);
+  }
+
+  async stop(): Promise<void> {
+    await this.#client.api.chat.stop();
+  }
+
+  async #reply(conversationId: string, messageId: string): Promise<void> {
+    this.#error = null;
+    this.#generating = true;
+    this.#streaming = { messageId, text: '' };
+    try {
+      await this.#client.api.chat.reply(
+        { conversationId, messageId },
+        Comlink.proxy((update) => {
+          if (this.#streaming?.messageId === update.messageId) this.#streaming.text += update.delta;
+        }),
+      );
+    } catch (error) {
+      const appError = error instanceof AppError ? error : new AppError('unknown', String(error));
+      this.#error = appError;
+      this.#onEngineError(appError);
+    } finally {
+      this.#generating = false;
+    }
+  }
+
+  async #guard<T>(work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (error) {
+      this.#error = error instanceof AppError ? error : new AppError('unknown', String(error));
+      return undefined;
+    }
+  }
+}

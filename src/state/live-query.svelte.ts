@@ -1,0 +1,39 @@
+import { liveQuery } from 'dexie';
+
+/**
+ * A Dexie live query as a rune-backed value: re-runs whenever the tables it read change, in
+ * this tab or another. Call `stop()` when its owner goes away.
+ */
+export class LiveValue<T> {
+  #value = $state<T>() as T;
+  #error = $state<unknown>(null);
+  #unsubscribe: () => void;
+
+  constructor(query: () => Promise<T>, initial: T) {
+    this.#value = initial;
+    const subscription = liveQuery(query).subscribe({
+      next: (value) => {
+        this.#value = value;
+        this.#error = null;
+      },
+      error: (error: unknown) => {
+        this.#error = error;
+      },
+    });
+    this.#unsubscribe = () => {
+      subscription.unsubscribe();
+    };
+  }
+
+  get value(): T {
+    return this.#value;
+  }
+
+  get error(): unknown {
+    return this.#error;
+  }
+
+  stop(): void {
+    this.#unsubscribe();
+  }
+}

@@ -1,0 +1,177 @@
+import * as Comlink from 'comlink';
+import { AppError } from '../core/errors';
+import {
+  addCustomModel,
+  getAllSettings,
+  listCustomModels,
+  removeCustomModel,
+  setSetting,
+  type CustomModel,
+  type PersonaDatabase,
+  type Settings,
+} from '../db';
+import type { DeviceInfo } from '../engine/device';
+import type { CachedModelInfo, LoadedModel, LoadProgress, ModelSpec } from '../engine/engine';
+import { catalogSpecs } from '../engine/catalog';
+import type { AssistantClient } from './assistant-client';
+import { LiveValue } from './live-query.svelte';
+
+export interface LoadFailure {
+  spec: ModelSpec;
+  error: AppError;
+}
+
+const toAppError = (error: unknown): AppError =>
+  error instanceof AppError ? error : new AppError('unknown', String(error));
+
+/** The device, the model catalog's state on it, and the model being loaded or in use. */
+export class ModelsState {
+  readonly #db: PersonaDatabase;
+  readonly #client: AssistantClient;
+  readonly customModels: LiveValue<CustomModel[]>;
+  #device = $state<DeviceInfo | null>(null);
+  #loaded = $state<LoadedModel | null>(null);
+  #loadingSpec = $state<ModelSpec | null>(null);
+  #progress = $state<LoadProgress | null>(null);
+  #failure = $state<LoadFailure | null>(null);
+  #cached = $state<CachedModelInfo[]>([]);
+  #notice = $state<string | null>(null);
+  #selected = $state<ModelSpec | null>(null);
+
+  constructor(db: PersonaDatabase, client: AssistantClient) {
+    this.#db = db;
+    this.#client = client;
+    this.customModels = new LiveValue(() => listCustomModels(db), []);
+  }
+
+  get device(): DeviceInfo | null {
+    return this.#device;
+  }
+  get loaded(): LoadedModel | null {
+    return this.#loaded;
+  }
+  get loadingSpec(): ModelSpec | null {
+    return this.#loadingSpec;
+  }
+  get progress(): LoadProgress | null {
+    return this.#progress;
+  }
+  get failure(): LoadFailure | null {
+    return this.#failure;
+  }
+  get cached(): CachedModelInfo[] {
+    return this.#cached;
+  }
+  get notice(): string | null {
+    return this.#notice;
+  }
+  get selected(): ModelSpec | null {
+    return this.#selected;
+  }
+
+  isCached(spec: ModelSpec): boolean {
+    return this.#cached.some((c) => c.engine === spec.engine && c.id === spec.id);
+  }
+
+  /** Probes the device and brings back the model used last time, if it is still cached. */
+  async init(): Promise<Settings> {
+    const settings = await getAllSettings(this.#db);
+    this.#selected = settings.selectedModel;
+    await this.refreshDevice();
+    await this.refreshCached();
+    const last = settings.selectedModel;
+    if (last && this.isCached(last)) void this.load(last);
+    return settings;
+  }
+
+  async refreshDevice(): Promise<void> {
+    this.#device = await this.#client.api.device.probe();
+  }
+
+  async refreshCached(): Promise<void> {
+    const known = [...catalogSpecs(), ...this.customModels.value.map((m) => m.spec)];
+    const selected = this.#selected;
+    if (selected && !known.some((s) => s.id === selected.id)) known.push(selected);
+    try {
+      this.#cached = await this.#client.api.models.listCached(known);
+    } catch {
+      // Listing is informative only; an engine that cannot start here has nothing cached.
+      this.#cached = [];
+    }
+  }
+
+  async load(spec: ModelSpec): Promise<void> {
+    this.#failure = null;
+    this.#notice = null;
+    this.#loadingSpec = spec;
+    this.#progress = null;
+    this.#loaded = null;
+    try {
+      this.#loaded = await this.#client.api.models.load(
+        spec,
+        Comlink.proxy((progress) => {
+          this.#progress = progress;
+        }),
+      );
+      this.#selected = spec;
+      await setSetting(this.#db, 'selectedModel', spec);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code !== 'aborted') this.#failure = { spec, error: appError };
+      if (appError.code === 'device-lost') this.#client.restart();
+    } finally {
+      this.#loadingSpec = null;
+      this.#progress = null;
+      await Promise.all([this.refreshCached(), this.refreshDevice()]);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this.#client.api.models.cancelLoad();
+  }
+
+  async retry(): Promise<void> {
+    const failed = this.#failure;
+    if (failed) await this.load(failed.spec);
+  }
+
+  dismissFailure(): void {
+    this.#failure = null;
+  }
+
+  async unload(): Promise<void> {
+    await this.#client.api.models.unload();
+    this.#loaded = null;
+  }
+
+  async deleteCached(spec: ModelSpec): Promise<void> {
+    if (this.#loaded?.spec.id === spec.id) this.#loaded = null;
+    await this.#client.api.models.deleteCached(spec);
+    await Promise.all([this.refreshCached(), this.refreshDevice()]);
+  }
+
+  async addCustom(label: string, spec: ModelSpec): Promise<void> {
+    await addCustomModel(this.#db, { id: spec.id, label, spec });
+  }
+
+  async removeCustom(model: CustomModel): Promise<void> {
+    if (this.isCached(model.spec)) await this.deleteCached(model.spec);
+    await removeCustomModel(this.#db, model.id);
+  }
+
+  /**
+   * A lost GPU device leaves the engine unusable: replace the worker and load the model again,
+   * so the user only sees a notice.
+   */
+  async handleEngineError(error: AppError): Promise<void> {
+    if (error.code !== 'device-lost') return;
+    const spec = this.#loaded?.spec ?? this.#selected;
+    this.#client.restart();
+    this.#loaded = null;
+    if (!spec) return;
+    const reloading = this.load(spec);
+    this.#notice =
+      'The GPU was reset, so Persona restarted the engine and is loading the model again.';
+    await reloading;
+  }
+}

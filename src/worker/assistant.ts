@@ -1,0 +1,234 @@
+import { fitToContext, type ConversationTurn } from '../core/chat/context-window';
+import { StreamBatcher, frameSchedule, type Schedule } from '../core/chat/stream-batcher';
+import { baseSystemPrompt } from '../core/chat/system-prompt';
+import { AppError, serializeError } from '../core/errors';
+import { finishReply, listMessages, saveReplyProgress, type PersonaDatabase } from '../db';
+import { probeDevice } from '../engine/device';
+import type { Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
+import type {
+  AssistantApi,
+  ChatApi,
+  DeviceApi,
+  ModelsApi,
+  ReplyOutcome,
+  ReplyRequest,
+  StreamUpdate,
+} from './contract';
+
+export interface AssistantDeps {
+  db: PersonaDatabase;
+  loadEngine: (kind: EngineKind) => Promise<Engine>;
+  /** Holds a named lock while a reply is generated, so other tabs can tell it is alive. */
+  holdLock?: <T>(name: string, work: () => Promise<T>) => Promise<T>;
+  schedule?: Schedule;
+  now?: () => number;
+  /** How often the partial reply is written to storage while streaming. */
+  persistEveryMs?: number;
+}
+
+/** Name of the Web Lock held while the reply for `messageId` is being generated. */
+export function replyLockName(messageId: string): string {
+  return `persona-reply:${messageId}`;
+}
+
+const defaultHoldLock = <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  return locks ? (locks.request(name, work) as Promise<T>) : work();
+};
+
+/** Replies longer than this are rare in chat and would starve the prompt of history. */
+const MAX_REPLY_TOKENS = 1024;
+
+/**
+ * The assistant worker's implementation of the contract: owns the engine, assembles prompts,
+ * streams replies and stores them as they grow.
+ */
+export class Assistant implements AssistantApi {
+  readonly #deps: Required<AssistantDeps>;
+  readonly #engines = new Map<EngineKind, Engine>();
+  #engine: Engine | null = null;
+  #loaded: LoadedModel | null = null;
+  #loading: AbortController | null = null;
+  #replying: AbortController | null = null;
+
+  constructor(deps: AssistantDeps) {
+    this.#deps = {
+      holdLock: defaultHoldLock,
+      schedule: frameSchedule,
+      now: () => performance.now(),
+      persistEveryMs: 500,
+      ...deps,
+    };
+  }
+
+  readonly device: DeviceApi = {
+    probe: () => probeDevice(),
+  };
+
+  readonly models: ModelsApi = {
+    load: async (spec, onProgress) => {
+      this.#loading?.abort();
+      this.#replying?.abort();
+      const controller = new AbortController();
+      this.#loading = controller;
+      try {
+        const engine = await this.#engineFor(spec.engine);
+        if (this.#engine && this.#engine !== engine) await this.#engine.unload();
+        this.#engine = null;
+        this.#loaded = null;
+        const loaded = await engine.load(spec, onProgress, controller.signal);
+        if (controller.signal.aborted) throw new AppError('aborted', 'Loading was cancelled.');
+        this.#engine = engine;
+        this.#loaded = loaded;
+        return loaded;
+      } finally {
+        if (this.#loading === controller) this.#loading = null;
+      }
+    },
+    cancelLoad: () => {
+      this.#loading?.abort();
+      return Promise.resolve();
+    },
+    unload: async () => {
+      this.#replying?.abort();
+      const engine = this.#engine;
+      this.#engine = null;
+      this.#loaded = null;
+      await engine?.unload();
+    },
+    current: () => Promise.resolve(this.#loaded),
+    listCached: async (known) => {
+      const kinds = new Set(known.map((spec) => spec.engine));
+      const lists = await Promise.all(
+        [...kinds].map(async (kind) => {
+          const engine = await this.#engineFor(kind);
+          return engine.listCached(known.filter((spec) => spec.engine === kind));
+        }),
+      );
+      return lists.flat();
+    },
+    deleteCached: async (spec: ModelSpec) => {
+      if (this.#loaded?.spec.id === spec.id) await this.models.unload();
+      const engine = await this.#engineFor(spec.engine);
+      await engine.deleteCached(spec);
+    },
+  };
+
+  readonly chat: ChatApi = {
+    reply: (request, onStream) => this.#reply(request, onStream),
+    stop: () => {
+      this.#replying?.abort();
+      return Promise.resolve();
+    },
+  };
+
+  async #engineFor(kind: EngineKind): Promise<Engine> {
+    let engine = this.#engines.get(kind);
+    if (!engine) {
+      engine = await this.#deps.loadEngine(kind);
+      this.#engines.set(kind, engine);
+    }
+    return engine;
+  }
+
+  async #reply(
+    request: ReplyRequest,
+    onStream: (update: StreamUpdate) => void,
+  ): Promise<ReplyOutcome> {
+    const engine = this.#engine;
+    const loaded = this.#loaded;
+    if (!engine || !loaded) throw new AppError('no-model-loaded', 'No model is loaded.');
+    if (this.#replying) {
+      throw new AppError('busy', 'A reply is already being generated. Stop it first.');
+    }
+    const controller = new AbortController();
+    this.#replying = controller;
+    const { db, holdLock, schedule, now, persistEveryMs } = this.#deps;
+    const { messageId } = request;
+    try {
+      return await holdLock(replyLockName(messageId), async () => {
+        let text = '';
+        try {
+          const turns = await this.#historyBefore(request);
+          const reserve = Math.min(MAX_REPLY_TOKENS, Math.floor(loaded.contextWindow / 4));
+          const prompt = await fitToContext({
+            system: baseSystemPrompt(new Date()),
+            turns,
+            contextWindow: loaded.contextWindow,
+            reserveForReply: reserve,
+            countTokens: (t) => engine.countTokens(t),
+          });
+          const batcher = new StreamBatcher((delta) => {
+            onStream({ messageId, delta });
+          }, schedule);
+          let lastPersist = now();
+          // An object, not a local: TypeScript cannot see the callback assign a local.
+          const timing: { firstTokenAt: number | null } = { firstTokenAt: null };
+          let persisting: Promise<void> = Promise.resolve();
+          const result = await engine.generate(
+            { messages: prompt.messages, maxTokens: reserve, temperature: 0.7 },
+            (delta) => {
+              timing.firstTokenAt ??= now();
+              text += delta;
+              batcher.push(delta);
+              if (now() - lastPersist >= persistEveryMs) {
+                lastPersist = now();
+                const snapshot = text;
+                // Chained so an older snapshot can never land after a newer one.
+                persisting = persisting.then(() => saveReplyProgress(db, messageId, snapshot));
+              }
+            },
+            controller.signal,
+          );
+          batcher.flush();
+          await persisting;
+          const seconds = timing.firstTokenAt === null ? 0 : (now() - timing.firstTokenAt) / 1000;
+          const tokensPerSecond =
+            result.decodeTokensPerSecond ??
+            (seconds > 0 ? Math.max(0, result.completionTokens - 1) / seconds : 0);
+          const stats = {
+            promptTokens: result.promptTokens || prompt.promptTokens,
+            completionTokens: result.completionTokens,
+            tokensPerSecond,
+          };
+          await finishReply(db, messageId, {
+            content: result.text || text,
+            status: result.finishReason === 'abort' ? 'stopped' : 'complete',
+            stats,
+            droppedTurns: prompt.droppedTurns,
+            modelId: loaded.spec.id,
+          });
+          return {
+            messageId,
+            finishReason: result.finishReason,
+            droppedTurns: prompt.droppedTurns,
+            ...stats,
+          };
+        } catch (error) {
+          await finishReply(db, messageId, {
+            content: text,
+            status: 'error',
+            error: serializeError(error),
+            modelId: loaded.spec.id,
+          });
+          throw error;
+        }
+      });
+    } finally {
+      this.#replying = null;
+    }
+  }
+
+  async #historyBefore(request: ReplyRequest): Promise<ConversationTurn[]> {
+    const messages = await listMessages(this.#deps.db, request.conversationId);
+    const index = messages.findIndex((m) => m.id === request.messageId);
+    if (index < 0) {
+      throw new AppError('unknown', 'The message to reply to no longer exists.');
+    }
+    // Failed replies and empty ones say nothing the model should build on.
+    return messages
+      .slice(0, index)
+      .filter((m) => m.content.trim() !== '' && m.status !== 'error')
+      .map((m) => ({ role: m.role, content: m.content }));
+  }
+}

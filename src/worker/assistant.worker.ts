@@ -1,0 +1,8 @@
+import * as Comlink from 'comlink';
+import { openDatabase } from '../db';
+import { Assistant } from './assistant';
+import { loadEngine } from './engine-loader';
+import { installErrorTransfer } from './error-transfer';
+
+installErrorTransfer();
+Comlink.expose(new Assistant({ db: openDatabase(), loadEngine }));

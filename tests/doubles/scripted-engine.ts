@@ -1,0 +1,84 @@
+import { AppError } from '../../src/core/errors';
+import type {
+  CachedModelInfo,
+  Engine,
+  GenerateRequest,
+  GenerateResult,
+  LoadedModel,
+  LoadProgress,
+  ModelSpec,
+} from '../../src/engine/engine';
+
+/**
+ * A test double for `Engine`: replies with scripted text, one word per token, and records every
+ * request, so tests can check what the assistant put in the prompt. Never shipped.
+ */
+export class ScriptedEngine implements Engine {
+  readonly kind = 'wllama' as const;
+  readonly requests: GenerateRequest[] = [];
+  replies: string[] = [];
+  contextWindow = 4096;
+  /** Awaited between tokens; tests make it block to stop mid-reply. */
+  betweenTokens: () => Promise<void> = () => Promise.resolve();
+  failNextGenerate: AppError | null = null;
+  loaded: ModelSpec | null = null;
+  cached = new Map<string, number>();
+
+  load(spec: ModelSpec, onProgress: (p: LoadProgress) => void): Promise<LoadedModel> {
+    onProgress({ phase: 'download', fraction: 1, loadedBytes: 10, totalBytes: 10, text: 'done' });
+    this.loaded = spec;
+    this.cached.set(spec.id, 10);
+    return Promise.resolve({ spec, contextWindow: this.contextWindow, backend: 'scripted' });
+  }
+
+  async generate(
+    request: GenerateRequest,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerateResult> {
+    this.requests.push(request);
+    if (this.failNextGenerate) {
+      const error = this.failNextGenerate;
+      this.failNextGenerate = null;
+      throw error;
+    }
+    const script = this.replies.shift() ?? 'Hello from the scripted engine.';
+    const tokens = script.match(/\S+\s*/g) ?? [];
+    let text = '';
+    for (const token of tokens) {
+      await this.betweenTokens();
+      if (signal.aborted) break;
+      text += token;
+      onDelta(token);
+    }
+    return {
+      text,
+      finishReason: signal.aborted ? 'abort' : 'stop',
+      promptTokens: request.messages.length,
+      completionTokens: text.split(/\s+/).filter(Boolean).length,
+    };
+  }
+
+  countTokens(text: string): Promise<number> {
+    return Promise.resolve(text.split(/\s+/).filter(Boolean).length);
+  }
+
+  unload(): Promise<void> {
+    this.loaded = null;
+    return Promise.resolve();
+  }
+
+  listCached(known: ModelSpec[]): Promise<CachedModelInfo[]> {
+    return Promise.resolve(
+      known.flatMap((spec) => {
+        const size = this.cached.get(spec.id);
+        return size === undefined ? [] : [{ engine: this.kind, id: spec.id, sizeBytes: size }];
+      }),
+    );
+  }
+
+  deleteCached(spec: ModelSpec): Promise<void> {
+    this.cached.delete(spec.id);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,124 @@
+import 'fake-indexeddb/auto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/core/errors';
+import {
+  createConversation,
+  listMessages,
+  sendUserMessage,
+  type PersonaDatabase,
+} from '../../src/db';
+import type { Schedule } from '../../src/core/chat/stream-batcher';
+import { Assistant, replyLockName } from '../../src/worker/assistant';
+import type { StreamUpdate } from '../../src/worker/contract';
+import { ScriptedEngine } from '../doubles/scripted-engine';
+import { freshDatabase, makeWllamaSpec } from './factories';
+
+/** Frames that never fire by themselves: batches leave only when the assistant flushes. */
+const heldFrames: Schedule = () => () => undefined;
+
+function setup() {
+  const db = freshDatabase();
+  const engine = new ScriptedEngine();
+  const locks: string[] = [];
+  const assistant = new Assistant({
+    db,
+    loadEngine: () => Promise.resolve(engine),
+    schedule: heldFrames,
+    holdLock: async (name, work) => {
+      locks.push(name);
+      return work();
+    },
+  });
+  return { db, engine, assistant, locks };
+}
+
+async function conversationWithQuestion(db: PersonaDatabase, text: string) {
+  const conversation = await createConversation(db);
+  const sent = await sendUserMessage(db, conversation.id, text);
+  return { conversationId: conversation.id, messageId: sent.assistantMessageId };
+}
+
+describe('Assistant', () => {
+  let ctx: ReturnType<typeof setup>;
+  beforeEach(() => {
+    ctx = setup();
+  });
+
+  it('refuses to reply before a model is loaded', async () => {
+    const request = await conversationWithQuestion(ctx.db, 'Hello?');
+    await expect(ctx.assistant.chat.reply(request, () => undefined)).rejects.toMatchObject({
+      code: 'no-model-loaded',
+    });
+  });
+
+  it('streams a reply in batches, stores it, and holds the reply lock meanwhile', async () => {
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    ctx.engine.replies = ['Berlin has great vegetarian food.'];
+    const request = await conversationWithQuestion(ctx.db, 'Where should I eat?');
+    const updates: StreamUpdate[] = [];
+    const outcome = await ctx.assistant.chat.reply(request, (u) => updates.push(u));
+
+    // Frames never fired, so everything arrives as one flushed batch instead of one per token.
+    expect(updates).toEqual([
+      { messageId: request.messageId, delta: 'Berlin has great vegetarian food.' },
+    ]);
+    expect(outcome.finishReason).toBe('stop');
+    expect(ctx.locks).toEqual([replyLockName(request.messageId)]);
+    const stored = await listMessages(ctx.db, request.conversationId);
+    expect(stored.map((m) => [m.role, m.content, m.status])).toEqual([
+      ['user', 'Where should I eat?', 'complete'],
+      ['assistant', 'Berlin has great vegetarian food.', 'complete'],
+    ]);
+    const prompt = ctx.engine.requests[0]?.messages ?? [];
+    expect(prompt.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(prompt[1]?.content).toBe('Where should I eat?');
+  });
+
+  it('keeps the partial reply when stopped', async () => {
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    ctx.engine.replies = ['one two three four five six'];
+    let tokens = 0;
+    ctx.engine.betweenTokens = async () => {
+      tokens++;
+      if (tokens === 3) await ctx.assistant.chat.stop();
+    };
+    const request = await conversationWithQuestion(ctx.db, 'Count for me');
+    const outcome = await ctx.assistant.chat.reply(request, () => undefined);
+    expect(outcome.finishReason).toBe('abort');
+    const reply = (await listMessages(ctx.db, request.conversationId)).at(-1);
+    expect(reply?.status).toBe('stopped');
+    expect(reply?.content).toBe('one two ');
+  });
+
+  it('records a failed reply with its error code and rethrows it typed', async () => {
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    ctx.engine.failNextGenerate = new AppError('device-lost', 'GPU went away');
+    const request = await conversationWithQuestion(ctx.db, 'Hi');
+    await expect(ctx.assistant.chat.reply(request, () => undefined)).rejects.toMatchObject({
+      code: 'device-lost',
+    });
+    const reply = (await listMessages(ctx.db, request.conversationId)).at(-1);
+    expect(reply?.status).toBe('error');
+    expect(reply?.error).toEqual({ code: 'device-lost', message: 'GPU went away' });
+  });
+
+  it('leaves old turns out of the prompt, not the conversation, and says so', async () => {
+    ctx.engine.contextWindow = 120;
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    const conversation = await createConversation(ctx.db);
+    const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    for (const text of [long, long, 'short question']) {
+      const sent = await sendUserMessage(ctx.db, conversation.id, text);
+      await ctx.assistant.chat.reply(
+        { conversationId: conversation.id, messageId: sent.assistantMessageId },
+        () => undefined,
+      );
+    }
+    const last = (await listMessages(ctx.db, conversation.id)).at(-1);
+    expect(last?.droppedTurns).toBeGreaterThan(0);
+    expect(await listMessages(ctx.db, conversation.id)).toHaveLength(6);
+    const prompt = ctx.engine.requests.at(-1)?.messages ?? [];
+    expect(prompt.at(-1)?.content).toBe('short question');
+    expect(prompt.some((m) => m.content === long)).toBe(false);
+  });
+});

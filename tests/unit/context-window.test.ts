@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import {
+  TEMPLATE_TOKENS_PER_MESSAGE,
+  fitToContext,
+  type ConversationTurn,
+} from '../../src/core/chat/context-window';
+import { AppError } from '../../src/core/errors';
+
+const words = (text: string) => Promise.resolve(text.split(/\s+/).filter(Boolean).length);
+const turn = (role: ConversationTurn['role'], words: number): ConversationTurn => ({
+  role,
+  content: Array.from({ length: words }, (_, i) => `w${i}`).join(' '),
+});
+
+describe('fitToContext', () => {
+  it('keeps the whole conversation when it fits', async () => {
+    const turns = [turn('user', 5), turn('assistant', 5), turn('user', 5)];
+    const fitted = await fitToContext({
+      system: 'be nice',
+      turns,
+      contextWindow: 1000,
+      reserveForReply: 100,
+      countTokens: words,
+    });
+    expect(fitted.droppedTurns).toBe(0);
+    expect(fitted.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(fitted.promptTokens).toBe(2 + 15 + 4 * TEMPLATE_TOKENS_PER_MESSAGE);
+  });
+
+  it('drops the oldest turns first and never starts with an assistant turn', async () => {
+    const turns = [
+      turn('user', 60),
+      turn('assistant', 60),
+      turn('user', 60),
+      turn('assistant', 5),
+      turn('user', 5),
+    ];
+    const fitted = await fitToContext({
+      system: 'sys',
+      turns,
+      contextWindow: 120,
+      reserveForReply: 20,
+      countTokens: words,
+    });
+    // Budget 100: system 9, last user 13 and assistant 13 fit; the 60-word user turn (68) does not,
+    // and the kept assistant turn is then dropped so the prompt opens with the user.
+    expect(fitted.droppedTurns).toBe(4);
+    expect(fitted.messages.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(fitted.messages.at(-1)?.content).toBe(turns[4]?.content);
+  });
+
+  it('refuses a single message that cannot fit with room for a reply', async () => {
+    const attempt = fitToContext({
+      system: 'sys',
+      turns: [turn('user', 500)],
+      contextWindow: 512,
+      reserveForReply: 128,
+      countTokens: words,
+    });
+    await expect(attempt).rejects.toBeInstanceOf(AppError);
+    await expect(attempt).rejects.toMatchObject({ code: 'context-window-exceeded' });
+  });
+});
