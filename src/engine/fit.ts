@@ -13,6 +13,7 @@
  *   WebLLM's `detectGPUDevice`). It treats a storage-binding limit under 1 GiB as a low-resource
  *   (phone-class) GPU on which only `low_resource_required` models are expected to run.
  */
+import { formatBytes } from '../core/format';
 import type { DeviceInfo } from './device';
 import type { ModelSpec } from './engine';
 import {
@@ -56,15 +57,6 @@ const TIGHT_STORAGE_SHARE = 0.8;
 const UNKNOWN_MEMORY_TIGHT_MB = 4096;
 
 const severity: Record<FitVerdict, number> = { fits: 0, tight: 1, 'cannot-fit': 2 };
-
-/** `1536` → `1.5 GB`, `700` → `700 MB` (binary units, as the browsers' own numbers are). */
-export function formatMB(mb: number): string {
-  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`;
-}
-
-export function formatBytes(bytes: number): string {
-  return formatMB(bytes / MIB);
-}
 
 class Findings {
   verdict: FitVerdict = 'fits';
@@ -124,7 +116,7 @@ function checkMemory(
 ): void {
   const needMB = variant.memoryRequiredMB;
   if (needMB === null) return;
-  const need = formatMB(needMB);
+  const need = formatBytes(needMB * MIB);
   const gb = device.deviceMemoryGB;
   if (gb === null) {
     if (needMB > UNKNOWN_MEMORY_TIGHT_MB) {

@@ -19,6 +19,7 @@ import {
 } from '@wllama/wllama/esm/index.js';
 // The package's `main` points at a file it does not ship, so the ESM build is imported by path.
 import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
+import { formatBytes } from '../core/format';
 import { AppError, type ErrorCode } from '../core/errors';
 import type {
   CachedModelInfo,
@@ -570,7 +571,7 @@ async function downloadShards(
       fraction,
       loadedBytes,
       totalBytes,
-      text: `Downloading ${formatMB(loadedBytes)} of ${formatMB(totalBytes)} MB`,
+      text: `Downloading ${formatBytes(loadedBytes)} of ${formatBytes(totalBytes)}`,
     });
   };
   report();
@@ -639,10 +640,6 @@ async function deleteFiles(cache: CacheManager, urls: string[]): Promise<void> {
       cause: error,
     });
   }
-}
-
-function formatMB(bytes: number): string {
-  return (bytes / 1_000_000).toFixed(1);
 }
 
 // ---------------------------------------------------------------------------------------------

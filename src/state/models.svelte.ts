@@ -93,14 +93,16 @@ export class ModelsState {
     const selected = this.#selected;
     if (selected && !known.some((s) => s.id === selected.id)) known.push(selected);
     try {
-      this.#cached = await this.#client.api.models.listCached(known);
+      this.#cached = await this.#client.api.models.listCached($state.snapshot(known));
     } catch {
       // Listing is informative only; an engine that cannot start here has nothing cached.
       this.#cached = [];
     }
   }
 
-  async load(spec: ModelSpec): Promise<void> {
+  async load(reactiveSpec: ModelSpec): Promise<void> {
+    // Specs read from rune state are proxies, which postMessage cannot clone.
+    const spec = $state.snapshot(reactiveSpec);
     this.#failure = null;
     this.#notice = null;
     this.#loadingSpec = spec;
@@ -146,7 +148,7 @@ export class ModelsState {
 
   async deleteCached(spec: ModelSpec): Promise<void> {
     if (this.#loaded?.spec.id === spec.id) this.#loaded = null;
-    await this.#client.api.models.deleteCached(spec);
+    await this.#client.api.models.deleteCached($state.snapshot(spec));
     await Promise.all([this.refreshCached(), this.refreshDevice()]);
   }
 

@@ -1,0 +1,127 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+import { MODEL_SERVER } from '../ports';
+
+/** The app as a user sees it: methods are named for what the user does. */
+export class PersonaApp {
+  readonly page: Page;
+
+  constructor(page: Page) {
+    this.page = page;
+  }
+
+  async open(): Promise<void> {
+    await this.page.goto('/');
+    await expect(this.page.getByRole('heading', { name: 'Persona' })).toBeVisible();
+  }
+
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await expect(this.page.getByRole('heading', { name: 'Persona' })).toBeVisible();
+  }
+
+  get modelsView(): Locator {
+    return this.page.getByRole('region', { name: 'Models' });
+  }
+
+  get modelBadge(): Locator {
+    return this.page.getByTestId('model-badge');
+  }
+
+  async openModels(): Promise<void> {
+    if (!(await this.modelsView.isVisible())) {
+      await this.page.getByRole('button', { name: 'Models', exact: true }).click();
+    }
+    await expect(this.modelsView).toBeVisible();
+  }
+
+  /** Adds a `.gguf` served by the local model server (a stand-in for a self-hosted model). */
+  async addCustomGguf(path: string, name: string): Promise<void> {
+    await this.openModels();
+    const form = this.page.getByRole('form', { name: 'Add a custom model' });
+    await form.getByLabel('Model URL').fill(`${MODEL_SERVER}/${path}`);
+    await form.getByLabel('Name (optional)').fill(name);
+    await form.getByRole('button', { name: 'Add model' }).click();
+    await expect(this.modelCard(name)).toBeVisible();
+  }
+
+  async addCustomMlcModel(folderPath: string, libPath: string, name: string): Promise<void> {
+    await this.openModels();
+    const form = this.page.getByRole('form', { name: 'Add a custom model' });
+    await form.getByLabel('Model URL').fill(`${MODEL_SERVER}/${folderPath}`);
+    await form.getByLabel(/Model library URL/).fill(`${MODEL_SERVER}/${libPath}`);
+    await form.getByLabel('Name (optional)').fill(name);
+    await form.getByRole('button', { name: 'Add model' }).click();
+    await expect(this.modelCard(name)).toBeVisible();
+  }
+
+  modelCard(name: string): Locator {
+    return this.page.getByRole('article', { name, exact: true });
+  }
+
+  async startLoading(name: string): Promise<void> {
+    await this.modelCard(name)
+      .getByRole('button', { name: /^(Download and load|Load)$/ })
+      .click();
+  }
+
+  get loadProgress(): Locator {
+    return this.modelsView.getByRole('status').filter({ has: this.page.locator('progress') });
+  }
+
+  get loadFailure(): Locator {
+    return this.modelsView.getByRole('alert');
+  }
+
+  async loadModel(name: string): Promise<void> {
+    await this.startLoading(name);
+    await expect(this.modelBadge).toContainText('·', { timeout: 60_000 });
+    await expect(this.modelCard(name)).toContainText('In use');
+  }
+
+  async backToChat(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Back to chat' }).click();
+  }
+
+  get composer(): Locator {
+    return this.page.getByRole('textbox', { name: 'Message' });
+  }
+
+  async typeAndSend(text: string): Promise<void> {
+    await this.composer.fill(text);
+    await this.composer.press('Enter');
+  }
+
+  messages(role?: 'user' | 'assistant'): Locator {
+    const all = this.page.locator('article.message');
+    return role ? all.and(this.page.locator(`[data-role="${role}"]`)) : all;
+  }
+
+  lastReply(): Locator {
+    return this.messages('assistant').last();
+  }
+
+  async waitForReplyToFinish(): Promise<void> {
+    await expect(this.lastReply()).not.toHaveAttribute('data-status', 'streaming', {
+      timeout: 60_000,
+    });
+  }
+
+  async stopGenerating(): Promise<void> {
+    await this.page.getByRole('button', { name: '■ Stop' }).click();
+  }
+
+  async startNewChat(): Promise<void> {
+    await this.page.getByRole('button', { name: '+ New chat' }).click();
+  }
+
+  conversationList(): Locator {
+    return this.page.getByRole('navigation', { name: 'Conversations' }).locator('li button.title');
+  }
+
+  async openConversation(title: string): Promise<void> {
+    await this.page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('button', { name: title, exact: true })
+      .click();
+  }
+}
