@@ -21,6 +21,8 @@ export interface LoadFailure {
   error: AppError;
 }
 
+const modelUrl = (spec: ModelSpec): string => (spec.engine === 'wllama' ? spec.url : spec.modelUrl);
+
 const toAppError = (error: unknown): AppError =>
   error instanceof AppError ? error : new AppError('unknown', String(error));
 
@@ -152,8 +154,23 @@ export class ModelsState {
     await Promise.all([this.refreshCached(), this.refreshDevice()]);
   }
 
+  /**
+   * Ids come from file or folder names, and two hosts may well serve a `model.gguf`: a second
+   * model of the same name gets a numbered id instead of being refused.
+   */
   async addCustom(label: string, spec: ModelSpec): Promise<void> {
-    await addCustomModel(this.#db, { id: spec.id, label, spec });
+    const existing = this.customModels.value;
+    const sameUrl = existing.find((m) => modelUrl(m.spec) === modelUrl(spec));
+    if (sameUrl) {
+      throw new AppError(
+        'invalid-request',
+        `This model is already in the list as “${sameUrl.label}”.`,
+      );
+    }
+    const taken = new Set([...existing.map((m) => m.id), ...catalogSpecs().map((s) => s.id)]);
+    let id = spec.id;
+    for (let n = 2; taken.has(id); n++) id = `${spec.id} (${n})`;
+    await addCustomModel(this.#db, { id, label, spec: { ...spec, id } });
   }
 
   async removeCustom(model: CustomModel): Promise<void> {
