@@ -77,7 +77,7 @@ export function adviceFor(code: ErrorCode): string {
     case 'quota-exceeded':
       return 'The browser ran out of storage for this site. Delete cached models you no longer use, or free disk space.';
     case 'context-window-exceeded':
-      return 'The conversation is longer than the model can read at once. Older turns were left out of the prompt.';
+      return 'Shorten the message, start a new conversation, or choose a model with a larger context window.';
     case 'aborted':
       return 'Cancelled.';
     case 'no-model-loaded':

@@ -310,7 +310,7 @@ export class WllamaEngine implements Engine {
   }
 
   async countTokens(text: string): Promise<number> {
-    const { wllama } = this.requireLoaded();
+    const { wllama, model } = this.requireLoaded();
     if (text === '') return 0;
     // wllama 3 removed tokenize(). A raw completion reports the prompt length in its usage; with
     // max_tokens 0 llama.cpp still evaluates the text and samples one token, so this costs about
@@ -326,7 +326,11 @@ export class WllamaEngine implements Engine {
     try {
       response = await wllama.createCompletion(params);
     } catch (error) {
-      throw await this.failGeneration(error);
+      const failure = await this.failGeneration(error);
+      // llama.cpp refuses to even count a text longer than its window: report it as one token
+      // too many, so the caller leaves it out or says the message is too long.
+      if (failure.code === 'context-window-exceeded') return model.contextWindow + 1;
+      throw failure;
     }
     const bos = wllama.mustAddBosToken() ? 1 : 0;
     return Math.max(0, response.usage.prompt_tokens - bos);

@@ -167,9 +167,9 @@ export class ModelsState {
         `This model is already in the list as “${sameUrl.label}”.`,
       );
     }
-    const taken = new Set([...existing.map((m) => m.id), ...catalogSpecs().map((s) => s.id)]);
+    const taken = [...existing.map((m) => m.id), ...catalogSpecs().map((s) => s.id)];
     let id = spec.id;
-    for (let n = 2; taken.has(id); n++) id = `${spec.id} (${n})`;
+    for (let n = 2; taken.includes(id); n++) id = `${spec.id} (${n})`;
     await addCustomModel(this.#db, { id, label, spec: { ...spec, id } });
   }
 

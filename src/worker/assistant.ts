@@ -39,6 +39,9 @@ const defaultHoldLock = <T>(name: string, work: () => Promise<T>): Promise<T> =>
 /** Replies longer than this are rare in chat and would starve the prompt of history. */
 const MAX_REPLY_TOKENS = 1024;
 
+/** Texts whose token count is remembered; a long conversation's turns, several times over. */
+const TOKEN_COUNT_MEMORY = 2000;
+
 /**
  * The assistant worker's implementation of the contract: owns the engine, assembles prompts,
  * streams replies and stores them as they grow.
@@ -50,6 +53,11 @@ export class Assistant implements AssistantApi {
   #loaded: LoadedModel | null = null;
   #loading: AbortController | null = null;
   #replying: AbortController | null = null;
+  /**
+   * Token counts by text, for the loaded model. Counting can cost a prompt pass (wllama has no
+   * bare tokenizer), and without this every reply would recount the whole conversation.
+   */
+  #tokenCounts = new Map<string, number>();
 
   constructor(deps: AssistantDeps) {
     this.#deps = {
@@ -80,6 +88,7 @@ export class Assistant implements AssistantApi {
         if (controller.signal.aborted) throw new AppError('aborted', 'Loading was cancelled.');
         this.#engine = engine;
         this.#loaded = loaded;
+        this.#tokenCounts.clear();
         return loaded;
       } finally {
         if (this.#loading === controller) this.#loading = null;
@@ -156,7 +165,7 @@ export class Assistant implements AssistantApi {
             turns,
             contextWindow: loaded.contextWindow,
             reserveForReply: reserve,
-            countTokens: (t) => engine.countTokens(t),
+            countTokens: (t) => this.#countTokens(engine, t),
           });
           const batcher = new StreamBatcher((delta) => {
             onStream({ messageId, delta });
@@ -217,6 +226,19 @@ export class Assistant implements AssistantApi {
     } finally {
       this.#replying = null;
     }
+  }
+
+  async #countTokens(engine: Engine, text: string): Promise<number> {
+    const known = this.#tokenCounts.get(text);
+    if (known !== undefined) return known;
+    const count = await engine.countTokens(text);
+    if (this.#tokenCounts.size >= TOKEN_COUNT_MEMORY) {
+      // Maps iterate in insertion order: the first key is the oldest.
+      const oldest = this.#tokenCounts.keys().next();
+      if (!oldest.done) this.#tokenCounts.delete(oldest.value);
+    }
+    this.#tokenCounts.set(text, count);
+    return count;
   }
 
   async #historyBefore(request: ReplyRequest): Promise<ConversationTurn[]> {

@@ -59,7 +59,11 @@ export class ScriptedEngine implements Engine {
     };
   }
 
+  /** Every text the assistant asked to count, in order. */
+  readonly counted: string[] = [];
+
   countTokens(text: string): Promise<number> {
+    this.counted.push(text);
     return Promise.resolve(text.split(/\s+/).filter(Boolean).length);
   }
 

@@ -102,6 +102,23 @@ describe('Assistant', () => {
     expect(reply?.error).toEqual({ code: 'device-lost', message: 'GPU went away' });
   });
 
+  it('counts each text once, not the whole conversation on every reply', async () => {
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    ctx.engine.replies = ['first answer', 'second answer'];
+    const conversation = await createConversation(ctx.db);
+    for (const text of ['first question', 'second question']) {
+      const sent = await sendUserMessage(ctx.db, conversation.id, text);
+      await ctx.assistant.chat.reply(
+        { conversationId: conversation.id, messageId: sent.assistantMessageId },
+        () => undefined,
+      );
+    }
+    const counts = (text: string) => ctx.engine.counted.filter((t) => t === text).length;
+    expect(counts('first question')).toBe(1);
+    expect(counts('first answer')).toBe(1);
+    expect(counts('second question')).toBe(1);
+  });
+
   it('leaves old turns out of the prompt, not the conversation, and says so', async () => {
     ctx.engine.contextWindow = 120;
     await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);

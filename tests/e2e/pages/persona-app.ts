@@ -118,6 +118,14 @@ export class PersonaApp {
     return this.page.getByRole('navigation', { name: 'Conversations' }).locator('li button.title');
   }
 
+  async deleteConversation(title: string): Promise<void> {
+    const nav = this.page.getByRole('navigation', { name: 'Conversations' });
+    // The row's actions appear on hover, as they do for a mouse user.
+    await nav.getByRole('button', { name: title, exact: true }).hover();
+    this.page.once('dialog', (dialog) => void dialog.accept());
+    await nav.getByRole('button', { name: `Delete ${title}` }).click();
+  }
+
   async openConversation(title: string): Promise<void> {
     await this.page
       .getByRole('navigation', { name: 'Conversations' })
