@@ -4,9 +4,12 @@ import { MODEL_SERVER } from '../ports';
 /** The app as a user sees it: methods are named for what the user does. */
 export class PersonaApp {
   readonly page: Page;
+  /** Where the "self-hosted" models are served from. */
+  readonly modelServer: string;
 
-  constructor(page: Page) {
+  constructor(page: Page, modelServer: string = MODEL_SERVER) {
     this.page = page;
+    this.modelServer = modelServer;
   }
 
   async open(): Promise<void> {
@@ -38,7 +41,7 @@ export class PersonaApp {
   async addCustomGguf(path: string, name: string): Promise<void> {
     await this.openModels();
     const form = this.page.getByRole('form', { name: 'Add a custom model' });
-    await form.getByLabel('Model URL').fill(`${MODEL_SERVER}/${path}`);
+    await form.getByLabel('Model URL').fill(`${this.modelServer}/${path}`);
     await form.getByLabel('Name (optional)').fill(name);
     await form.getByRole('button', { name: 'Add model' }).click();
     await expect(this.modelCard(name)).toBeVisible();
@@ -47,8 +50,8 @@ export class PersonaApp {
   async addCustomMlcModel(folderPath: string, libPath: string, name: string): Promise<void> {
     await this.openModels();
     const form = this.page.getByRole('form', { name: 'Add a custom model' });
-    await form.getByLabel('Model URL').fill(`${MODEL_SERVER}/${folderPath}`);
-    await form.getByLabel(/Model library URL/).fill(`${MODEL_SERVER}/${libPath}`);
+    await form.getByLabel('Model URL').fill(`${this.modelServer}/${folderPath}`);
+    await form.getByLabel(/Model library URL/).fill(`${this.modelServer}/${libPath}`);
     await form.getByLabel('Name (optional)').fill(name);
     await form.getByRole('button', { name: 'Add model' }).click();
     await expect(this.modelCard(name)).toBeVisible();
@@ -112,6 +115,7 @@ export class PersonaApp {
 
   async startNewChat(): Promise<void> {
     await this.page.getByRole('button', { name: '+ New chat' }).click();
+    await expect(this.page.getByRole('heading', { name: 'What can I help with?' })).toBeVisible();
   }
 
   conversationList(): Locator {
