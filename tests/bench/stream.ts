@@ -207,8 +207,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     modelServer.kill();
-    await new Promise<void>((resolve) => appServer.httpServer.close(() => resolve()));
-    await new Promise<void>((resolve) => rawServer.httpServer.close(() => resolve()));
+    await Promise.all([appServer.close(), rawServer.close()]);
   }
 }
 

@@ -164,7 +164,7 @@ describe('assessFit', () => {
     const small = device({ deviceMemoryGB: 4 });
     const fit = assessFit(variant('llama-3.1-8b', 'q4f16_1'), small);
     expect(fit.verdict).toBe('cannot-fit');
-    expect(fit.reasons.join(' ')).toMatch(/4\.\d GB of GPU memory.*4 GB/);
+    expect(fit.reasons.join(' ')).toMatch(/5\.\d GB of GPU memory.*4 GB/);
   });
 
   it('calls a model tight when it needs over half of the reported memory', () => {
@@ -203,7 +203,7 @@ describe('assessFit', () => {
     const phi = assessFit(variant('phi-3.5-mini', 'q4f16_1'), phone);
     expect(variant('phi-3.5-mini', 'q4f16_1').lowResourceRequired).toBe(false);
     expect(phi.verdict).toBe('tight');
-    expect(phi.reasons.join(' ')).toMatch(/512 MB per buffer binding/);
+    expect(phi.reasons.join(' ')).toMatch(/537 MB per buffer binding/);
     expect(assessFit(variant(RECOMMENDED_GPU_FAMILY, 'q4f16_1'), phone).verdict).toBe('fits');
   });
 
@@ -219,7 +219,7 @@ describe('assessFit', () => {
     const llama = variant(RECOMMENDED_GPU_FAMILY, 'q4f16_1');
     const fit = assessFit(llama, lowStorage);
     expect(fit.verdict).toBe('cannot-fit');
-    expect(fit.reasons.join(' ')).toMatch(/larger than the 300 MB of storage/);
+    expect(fit.reasons.join(' ')).toMatch(/larger than the 315 MB of storage/);
     expect(assessFit(llama, lowStorage, { alreadyCached: true }).verdict).toBe('fits');
   });
 

@@ -30,15 +30,16 @@ self.onmessage = async (event: MessageEvent<RawRunRequest>) => {
     );
     loadedUrl = modelUrl;
   }
-  let first: number | null = null;
+  // An object, not a local: TypeScript cannot see the callback assign a local.
+  const timing: { first: number | null } = { first: null };
   const result = await engine.generate(
     { messages, maxTokens, temperature: 0.7 },
     () => {
-      first ??= performance.now();
+      timing.first ??= performance.now();
     },
     new AbortController().signal,
   );
-  const seconds = (performance.now() - (first ?? performance.now())) / 1000;
+  const seconds = (performance.now() - (timing.first ?? performance.now())) / 1000;
   const reply: RawRunResult = {
     completionTokens: result.completionTokens,
     seconds,
