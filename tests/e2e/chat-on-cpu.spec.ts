@@ -38,8 +38,10 @@ test.describe('chatting with a real model on the CPU engine', () => {
     await expect(app.messages('user')).toHaveText([/Hello there, who are you\?/]);
     const reply = app.lastReply();
     await expect(reply).toHaveAttribute('data-status', 'streaming');
-    await expect(reply.locator('.content')).not.toBeEmpty();
+    // The first tokens replace the thinking indicator.
+    await expect(reply.locator('.typing')).toHaveCount(0);
     const early = (await reply.locator('.content').innerText()).length;
+    expect(early).toBeGreaterThan(0);
     await app.stopGenerating();
     await expect(reply).toHaveAttribute('data-status', 'stopped');
     const kept = await reply.locator('.content').innerText();

@@ -10,6 +10,32 @@ async function appWithTinyModel(page: Page): Promise<PersonaApp> {
   return app;
 }
 
+/** The newest assistant message as stored in IndexedDB, read the way any page script could. */
+function storedReply(page: Page): Promise<{ status: string; hasText: boolean } | null> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('persona');
+        open.onerror = () => {
+          reject(open.error ?? new Error('cannot open the database'));
+        };
+        open.onsuccess = () => {
+          const all = open.result.transaction('messages').objectStore('messages').getAll();
+          all.onsuccess = () => {
+            const replies = (
+              all.result as { role: string; status: string; content: string; createdAt: number }[]
+            )
+              .filter((m) => m.role === 'assistant')
+              .sort((a, b) => a.createdAt - b.createdAt);
+            const last = replies.at(-1);
+            open.result.close();
+            resolve(last ? { status: last.status, hasText: last.content.length > 0 } : null);
+          };
+        };
+      }),
+  );
+}
+
 test.describe('conversations', () => {
   test('rename, delete, and regenerate the last reply', async ({ page }) => {
     const app = await appWithTinyModel(page);
@@ -48,10 +74,10 @@ test.describe('conversations', () => {
     await app.typeAndSend('Write a very long story');
     const reply = app.lastReply();
     await expect(reply).toHaveAttribute('data-status', 'streaming');
-    // Partial text is saved every half second while streaming.
-    await page.waitForTimeout(700);
-    const before = await reply.locator('.content').innerText();
-    expect(before.length).toBeGreaterThan(0);
+    // Partial text is saved every half second while streaming: close the tab as soon as some is.
+    await expect
+      .poll(() => storedReply(page), { intervals: [50], timeout: 20_000 })
+      .toMatchObject({ status: 'streaming', hasText: true });
     await page.close({ runBeforeUnload: false });
 
     const reopened = new PersonaApp(await context.newPage());
