@@ -1,0 +1,92 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/core/errors';
+import type { DeviceInfo } from '../../src/engine/device';
+import type { LoadedModel, ModelSpec } from '../../src/engine/engine';
+import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
+import { ModelsState } from '../../src/state/models.svelte';
+import { freshDatabase, makeWllamaSpec } from './factories';
+
+const device: DeviceInfo = {
+  webgpu: { available: false, reason: 'none here' },
+  deviceMemoryGB: 8,
+  hardwareConcurrency: 4,
+  storage: null,
+};
+
+/** An AssistantClient whose worker is a script: each load takes the next outcome. */
+function fakeClient(outcomes: (LoadedModel | AppError)[]) {
+  const loads: ModelSpec[] = [];
+  let restarts = 0;
+  const api = {
+    device: { probe: () => Promise.resolve(device) },
+    models: {
+      load: (spec: ModelSpec) => {
+        loads.push(spec);
+        const next = outcomes.shift();
+        if (!next) return Promise.reject(new AppError('unknown', 'no script left'));
+        return next instanceof AppError ? Promise.reject(next) : Promise.resolve(next);
+      },
+      cancelLoad: () => Promise.resolve(),
+      unload: () => Promise.resolve(),
+      current: () => Promise.resolve(null),
+      listCached: () => Promise.resolve([]),
+      deleteCached: () => Promise.resolve(),
+    },
+    chat: {
+      reply: () => Promise.reject(new AppError('unknown', 'not used')),
+      stop: () => Promise.resolve(),
+    },
+  } as unknown as AssistantRemote;
+  const client = {
+    get api() {
+      return api;
+    },
+    restart: () => {
+      restarts++;
+    },
+  } as unknown as AssistantClient;
+  return { client, loads, restarts: () => restarts };
+}
+
+describe('ModelsState', () => {
+  it('remembers a loaded model as the one to bring back next time', async () => {
+    const spec = makeWllamaSpec();
+    const db = freshDatabase();
+    const { client } = fakeClient([{ spec, contextWindow: 512, backend: 'wasm (1 thread)' }]);
+    const models = new ModelsState(db, client);
+    await models.load(spec);
+    expect(models.loaded?.spec.id).toBe(spec.id);
+    expect(models.failure).toBeNull();
+    const again = new ModelsState(db, fakeClient([]).client);
+    expect((await again.init()).selectedModel?.id).toBe(spec.id);
+  });
+
+  it('after a GPU device loss, restarts the worker and loads the model again', async () => {
+    const spec = makeWllamaSpec();
+    const loaded = { spec, contextWindow: 512, backend: 'webgpu' };
+    const { client, loads, restarts } = fakeClient([loaded, loaded]);
+    const models = new ModelsState(freshDatabase(), client);
+    await models.load(spec);
+    await models.handleEngineError(new AppError('device-lost', 'GPU went away'));
+    expect(restarts()).toBe(1);
+    expect(loads.map((s) => s.id)).toEqual([spec.id, spec.id]);
+    expect(models.loaded?.spec.id).toBe(spec.id);
+    expect(models.notice).toMatch(/GPU was reset/);
+  });
+
+  it('keeps a failed load with its code for Retry, and a cancelled one without', async () => {
+    const spec = makeWllamaSpec();
+    const { client, loads } = fakeClient([
+      new AppError('network', 'connection dropped'),
+      new AppError('aborted', 'cancelled'),
+    ]);
+    const models = new ModelsState(freshDatabase(), client);
+    await models.load(spec);
+    expect(models.failure?.error.code).toBe('network');
+    await models.retry();
+    expect(loads).toHaveLength(2);
+    expect(models.failure).toBeNull();
+    expect(models.loaded).toBeNull();
+  });
+});
