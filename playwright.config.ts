@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { APP_PORT, MODEL_SERVER_PORT } from './tests/e2e/ports';
+import { APP_PORT, E2E_APP_PORT, MODEL_SERVER_PORT } from './tests/e2e/ports';
 
 /**
  * End-to-end tests run the built app in real Chromium. Debian's `/usr/bin/chromium` is used when
@@ -41,8 +41,18 @@ export default defineConfig({
       },
     },
     {
+      // The end-to-end build (dist-e2e), whose worker also knows the scripted test engine.
+      name: 'scripted',
+      testMatch: /scripted\.spec\.ts$/,
+      use: {
+        ...devices['Desktop Chrome'],
+        baseURL: `http://127.0.0.1:${E2E_APP_PORT}`,
+        launchOptions: { executablePath, args: baseArgs },
+      },
+    },
+    {
       name: 'cpu',
-      testIgnore: /webgpu\.spec\.ts$/,
+      testIgnore: /(webgpu|scripted)\.spec\.ts$/,
       use: {
         ...devices['Desktop Chrome'],
         launchOptions: { executablePath, args: baseArgs },
@@ -53,6 +63,11 @@ export default defineConfig({
     {
       command: `npx vite preview --host 127.0.0.1 --port ${APP_PORT} --strictPort`,
       url: `http://127.0.0.1:${APP_PORT}`,
+      reuseExistingServer: !process.env.CI,
+    },
+    {
+      command: `npx vite preview --config tests/e2e/vite.e2e.config.ts --host 127.0.0.1 --port ${E2E_APP_PORT} --strictPort`,
+      url: `http://127.0.0.1:${E2E_APP_PORT}`,
       reuseExistingServer: !process.env.CI,
     },
     {

@@ -57,6 +57,47 @@ export class PersonaApp {
     await expect(this.modelCard(name)).toBeVisible();
   }
 
+  /**
+   * Registers a model for the scripted test engine (end-to-end build only) by writing it into the
+   * app's database, as no user-facing form accepts a script, then reloads so the app sees it.
+   */
+  async addScriptedModel(script: string, name: string): Promise<void> {
+    const spec = {
+      engine: 'wllama',
+      id: `scripted-${script}`,
+      url: `${this.modelServer}/scripted/${script}.json`,
+    };
+    await this.page.evaluate(
+      ({ spec, name }) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const tx = open.result.transaction('customModels', 'readwrite');
+            tx.objectStore('customModels').put({
+              id: spec.id,
+              label: name,
+              spec,
+              addedAt: Date.now(),
+            });
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            tx.onerror = () => {
+              reject(tx.error ?? new Error('write failed'));
+            };
+          };
+        }),
+      { spec, name },
+    );
+    await this.reload();
+    await this.openModels();
+    await expect(this.modelCard(name)).toBeVisible();
+  }
+
   modelCard(name: string): Locator {
     return this.page.getByRole('article', { name, exact: true });
   }
