@@ -1,6 +1,8 @@
 /** Conversations: create, rename, list, delete (with their messages). */
 import { Dexie } from 'dexie';
 import type { PersonaDatabase } from './database';
+import { removeEvidenceOfConversation } from './evidence';
+import { removeConversationFromQueuedJobs } from './jobs';
 import type { Conversation } from './records';
 import { getSetting, setSetting } from './settings';
 import { InvalidRequestError, withStorageErrors } from './storage-errors';
@@ -60,6 +62,7 @@ export async function createConversation(
     createdAt: now,
     updatedAt: now,
     temporary: options.temporary ?? false,
+    learnedUntil: 0,
   };
   await withStorageErrors(() => db.conversations.add(conversation));
   return conversation;
@@ -90,21 +93,30 @@ export async function renameConversation(
 }
 
 /**
- * Deletes a conversation, all its messages, and the pointer to it as the active conversation,
- * in one transaction so no orphaned message or dangling pointer is ever visible.
+ * Deletes a conversation, all its messages, the pointer to it as the active conversation, its
+ * quotes in the profile, revisions and proposals, and its place in queued learning jobs, in one
+ * transaction so no orphaned message, dangling pointer or quote of a deleted message is ever
+ * visible. Profile values learned from it stay: ask `fieldsLearnedOnlyFrom` first to offer
+ * removing them too.
  */
 export async function deleteConversation(db: PersonaDatabase, id: string): Promise<void> {
   await withStorageErrors(() =>
-    db.transaction('rw', [db.conversations, db.messages, db.settings], async () => {
-      await db.messages
-        .where('[conversationId+createdAt]')
-        .between([id, Dexie.minKey], [id, Dexie.maxKey], true, true)
-        .delete();
-      await db.conversations.delete(id);
-      if ((await getSetting(db, 'activeConversationId')) === id) {
-        await setSetting(db, 'activeConversationId', null);
-      }
-    }),
+    db.transaction(
+      'rw',
+      [db.conversations, db.messages, db.settings, db.profile, db.revisions, db.proposals, db.jobs],
+      async () => {
+        await db.messages
+          .where('[conversationId+createdAt]')
+          .between([id, Dexie.minKey], [id, Dexie.maxKey], true, true)
+          .delete();
+        await db.conversations.delete(id);
+        if ((await getSetting(db, 'activeConversationId')) === id) {
+          await setSetting(db, 'activeConversationId', null);
+        }
+        await removeEvidenceOfConversation(db, id);
+        await removeConversationFromQueuedJobs(db, id);
+      },
+    ),
   );
 }
 

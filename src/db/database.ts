@@ -8,7 +8,16 @@
  *   the new stores and an `upgrade` that rewrites old rows.
  */
 import { Dexie, type EntityTable, type Transaction } from 'dexie';
-import type { Conversation, CustomModel, Message, SettingRow } from './records';
+import type {
+  Conversation,
+  CustomModel,
+  Job,
+  Message,
+  ProfileRevision,
+  ProfileRow,
+  Proposal,
+  SettingRow,
+} from './records';
 
 export const DB_NAME = 'persona';
 
@@ -17,6 +26,10 @@ export const TABLES = {
   messages: 'messages',
   settings: 'settings',
   customModels: 'customModels',
+  profile: 'profile',
+  revisions: 'revisions',
+  proposals: 'proposals',
+  jobs: 'jobs',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -39,6 +52,27 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
       [TABLES.customModels]: 'id, addedAt',
     },
   },
+  {
+    version: 2,
+    stores: {
+      // One row, id `current`: the dictionary and its revision number.
+      [TABLES.profile]: 'id',
+      // `number` is unique so two writers can never both store "revision n + 1".
+      [TABLES.revisions]: 'id, &number, createdAt',
+      [TABLES.proposals]: 'id, status, createdAt',
+      [TABLES.jobs]: 'id, status, createdAt',
+    },
+    // Frozen with this version: it touches rows as version 1 wrote them, so it uses no code from
+    // the repositories, whose types describe the newest rows.
+    upgrade: async (tx) => {
+      await tx
+        .table<{ learnedUntil?: unknown }>(TABLES.conversations)
+        .toCollection()
+        .modify((conversation) => {
+          if (typeof conversation.learnedUntil !== 'number') conversation.learnedUntil = 0;
+        });
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = SCHEMA_VERSIONS[SCHEMA_VERSIONS.length - 1]?.version ?? 0;
@@ -48,6 +82,10 @@ export class PersonaDatabase extends Dexie {
   messages!: EntityTable<Message, 'id'>;
   settings!: EntityTable<SettingRow, 'key'>;
   customModels!: EntityTable<CustomModel, 'id'>;
+  profile!: EntityTable<ProfileRow, 'id'>;
+  revisions!: EntityTable<ProfileRevision, 'id'>;
+  proposals!: EntityTable<Proposal, 'id'>;
+  jobs!: EntityTable<Job, 'id'>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -9,22 +9,33 @@ export {
   type SchemaVersion,
   type TableName,
 } from './database';
-export type {
-  Conversation,
-  CustomModel,
-  Message,
-  MessageRole,
-  MessageStatus,
-  ReplyStats,
-  SettingRow,
-  StoredError,
+export {
+  PROFILE_ROW_ID,
+  type Conversation,
+  type CustomModel,
+  type Job,
+  type JobKind,
+  type JobRejection,
+  type JobResult,
+  type JobStatus,
+  type Message,
+  type MessageRole,
+  type MessageStatus,
+  type ProfileRow,
+  type Proposal,
+  type ProposalStatus,
+  type ReplyStats,
+  type SettingRow,
+  type StoredError,
 } from './records';
 export {
+  ConflictError,
   InvalidRequestError,
   isQuotaExceededError,
   QUOTA_EXCEEDED_MESSAGE,
   toStorageError,
   withStorageErrors,
+  type ConflictReason,
   type InvalidRequestReason,
 } from './storage-errors';
 export {
@@ -44,6 +55,7 @@ export {
   finishReply,
   getMessage,
   listMessages,
+  listMessagesSince,
   markInterruptedReplies,
   prepareRegenerate,
   saveReplyProgress,
@@ -55,7 +67,10 @@ export {
   DEFAULT_SETTINGS,
   getAllSettings,
   getSetting,
+  isValidSetting,
   setSetting,
+  SETTING_RANGES,
+  type LearningMode,
   type SettingKey,
   type Settings,
 } from './settings';
@@ -66,3 +81,38 @@ export {
   removeCustomModel,
   type NewCustomModel,
 } from './custom-models';
+export { getProfile, type CurrentProfile } from './profile';
+export {
+  commitRevision,
+  getRevision,
+  listRevisions,
+  type RevisionCommit,
+} from './profile-revisions';
+export {
+  addProposals,
+  listPendingProposals,
+  resolveProposal,
+  type ProposalBatch,
+  type ProposalDecision,
+} from './proposals';
+export {
+  claimNextJob,
+  completeJobWithoutChanges,
+  DEFAULT_JOB_LIST_LIMIT,
+  DEFAULT_MAX_JOB_ATTEMPTS,
+  DEFAULT_STALE_JOB_MS,
+  enqueueOptimizeJob,
+  failJob,
+  getJob,
+  listJobs,
+  requeueJob,
+  touchJob,
+  type ClaimOptions,
+} from './jobs';
+export {
+  fieldsEvidencedOnlyBy,
+  fieldsLearnedOnlyFrom,
+  profileWithoutEvidenceFrom,
+  type FieldRef,
+} from './evidence';
+export { markConversationsProcessed, type ProcessedConversation } from './learned-until';

@@ -18,6 +18,21 @@ export function listMessages(db: PersonaDatabase, conversationId: string): Promi
   return inConversation(db, conversationId).toArray();
 }
 
+/**
+ * Messages of one conversation created after `after` (exclusive), oldest first: what the
+ * optimizer has not learned yet when `after` is the conversation's `learnedUntil`.
+ */
+export function listMessagesSince(
+  db: PersonaDatabase,
+  conversationId: string,
+  after: number,
+): Promise<Message[]> {
+  return db.messages
+    .where('[conversationId+createdAt]')
+    .between([conversationId, after], [conversationId, Dexie.maxKey], false, true)
+    .toArray();
+}
+
 export function getMessage(db: PersonaDatabase, id: string): Promise<Message | undefined> {
   return db.messages.get(id);
 }

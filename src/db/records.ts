@@ -2,6 +2,12 @@
  * The shapes of the rows stored in IndexedDB. Changing a field's meaning needs a new schema
  * version with an upgrade in `database.ts`: these rows outlive the code that wrote them.
  */
+import type {
+  Profile,
+  ProfileChange,
+  ProfileRevision,
+  RejectionReason,
+} from '../core/profile/types';
 import type { ModelSpec } from '../engine/engine';
 
 export interface Conversation {
@@ -14,6 +20,11 @@ export interface Conversation {
   updatedAt: number;
   /** Reserved for conversations that are not kept; always false for now. */
   temporary: boolean;
+  /**
+   * `createdAt` of the newest message the optimizer has already learned from; 0 when none.
+   * Messages after it are still to be learned. Only moves forward. Added in schema version 2.
+   */
+  learnedUntil: number;
 }
 
 export type MessageRole = 'user' | 'assistant';
@@ -66,4 +77,88 @@ export interface CustomModel {
   spec: ModelSpec;
   /** Milliseconds since the epoch. */
   addedAt: number;
+}
+
+/** The key of the single row of the `profile` table. */
+export const PROFILE_ROW_ID = 'current';
+
+/**
+ * The current profile dictionary and the number of the revision that produced it. There is one
+ * such row at most; no row means an empty profile at revision 0.
+ */
+export interface ProfileRow {
+  id: typeof PROFILE_ROW_ID;
+  profile: Profile;
+  /** `number` of the newest revision; 0 before the first. Compared for optimistic concurrency. */
+  revision: number;
+}
+
+/** Revisions are stored as the profile types define them. */
+export type { ProfileRevision };
+
+export type ProposalStatus = 'pending' | 'accepted' | 'rejected';
+
+/** A change the optimizer proposed in review mode, waiting for the user to accept or reject it. */
+export interface Proposal {
+  id: string;
+  /** The optimizer run that proposed it: the id of its job. */
+  revisionGroup: string;
+  change: ProfileChange;
+  /** Milliseconds since the epoch; strictly increasing within a group, in the optimizer's order. */
+  createdAt: number;
+  status: ProposalStatus;
+  /** When it was accepted or rejected. */
+  resolvedAt?: number;
+  /** The revision that applied it, for an accepted proposal. */
+  revisionId?: string;
+}
+
+export type JobKind = 'optimize';
+
+/**
+ * - `queued`: waiting for a runner.
+ * - `running`: claimed by a runner (a tab's worker); re-claimable once its `updatedAt` is stale.
+ * - `done`: finished; see `result`.
+ * - `failed`: gave up; see `error`.
+ */
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobResult {
+  /** Changes applied to the profile. */
+  applied: number;
+  /** Changes the validator dropped. */
+  rejected: number;
+  /** The revision the run produced, if any. */
+  revisionId?: string;
+  /** Proposals queued for review (review mode). */
+  proposals?: number;
+}
+
+/** Why a proposed change was dropped. The raw model output is not kept: it is untrusted and large. */
+export interface JobRejection {
+  reason: RejectionReason;
+  detail: string;
+}
+
+/** A persisted optimizer job, so learning survives a closed tab. */
+export interface Job {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  /** The conversations whose new messages this run learns from. */
+  conversationIds: string[];
+  /** Milliseconds since the epoch; jobs run oldest first. */
+  createdAt: number;
+  /** Milliseconds since the epoch; a running job's heartbeat. */
+  updatedAt: number;
+  /** Claims that did not end in a pre-emption: a job that keeps killing its tab can be failed. */
+  attempts: number;
+  /**
+   * Set by each claim and checked by the writes that finish the job, so a runner whose claim went
+   * stale (and was taken over by another tab) cannot also finish it.
+   */
+  claimId?: string;
+  error?: StoredError;
+  result?: JobResult;
+  rejected?: JobRejection[];
 }

@@ -2,7 +2,9 @@
  * The errors the storage layer raises, so the UI can tell the user what happened:
  * - `AppError('quota-exceeded')` when the browser refuses a write for lack of space;
  * - `InvalidRequestError` when a request makes no sense for the stored data (an empty message,
- *   a title that is too long, a conversation that no longer exists).
+ *   a title that is too long, a conversation that no longer exists);
+ * - `ConflictError` (code `busy`) when another tab or the worker changed the data a write was
+ *   based on: nothing was written, and the caller reads again and retries.
  */
 import { AppError } from '../core/errors';
 
@@ -13,7 +15,10 @@ export type InvalidRequestReason =
   | 'conversation-not-found'
   | 'not-a-reply'
   | 'nothing-to-regenerate'
-  | 'duplicate-model';
+  | 'duplicate-model'
+  | 'invalid-setting'
+  | 'job-not-found'
+  | 'proposal-not-found';
 
 /** An `AppError` with code `invalid-request`: its message alone tells the user what to fix. */
 export class InvalidRequestError extends AppError {
@@ -22,6 +27,22 @@ export class InvalidRequestError extends AppError {
 
   constructor(reason: InvalidRequestReason, message: string) {
     super('invalid-request', message);
+    this.reason = reason;
+  }
+}
+
+export type ConflictReason = 'revision-changed' | 'job-not-running' | 'proposal-resolved';
+
+/**
+ * An `AppError` with code `busy`: the write was based on data that changed meanwhile (another
+ * tab, the worker), so it was refused whole. Read again and retry, or drop the work.
+ */
+export class ConflictError extends AppError {
+  override readonly name = 'ConflictError';
+  readonly reason: ConflictReason;
+
+  constructor(reason: ConflictReason, message: string) {
+    super('busy', message);
     this.reason = reason;
   }
 }

@@ -2,13 +2,24 @@ import { fitToContext, type ConversationTurn } from '../core/chat/context-window
 import { StreamBatcher, frameSchedule, type Schedule } from '../core/chat/stream-batcher';
 import { baseSystemPrompt } from '../core/chat/system-prompt';
 import { AppError, serializeError } from '../core/errors';
-import { finishReply, listMessages, saveReplyProgress, type PersonaDatabase } from '../db';
+import { estimateTokens, personalizationInstructions, renderProfile } from '../core/profile/render';
+import {
+  finishReply,
+  getAllSettings,
+  getConversation,
+  getProfile,
+  listMessages,
+  saveReplyProgress,
+  type PersonaDatabase,
+} from '../db';
 import { probeDevice } from '../engine/device';
 import type { Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
+import { ProfileOptimizer } from './profile-optimizer';
 import type {
   AssistantApi,
   ChatApi,
   DeviceApi,
+  LearningApi,
   ModelsApi,
   ReplyOutcome,
   ReplyRequest,
@@ -20,8 +31,13 @@ export interface AssistantDeps {
   loadEngine: (kind: EngineKind) => Promise<Engine>;
   /** Holds a named lock while a reply is generated, so other tabs can tell it is alive. */
   holdLock?: <T>(name: string, work: () => Promise<T>) => Promise<T>;
+  /** Runs work under an exclusive lock if it is free; resolves null when another holder has it. */
+  tryLock?: <T>(name: string, work: () => Promise<T>) => Promise<T | null>;
   schedule?: Schedule;
+  /** A monotonic clock for timing, in milliseconds. */
   now?: () => number;
+  /** Wall-clock time, in milliseconds since the epoch. */
+  clock?: () => number;
   /** How often the partial reply is written to storage while streaming. */
   persistEveryMs?: number;
 }
@@ -31,9 +47,20 @@ export function replyLockName(messageId: string): string {
   return `persona-reply:${messageId}`;
 }
 
+const webLocks = (): LockManager | undefined =>
+  (globalThis.navigator as Navigator | undefined)?.locks;
+
 const defaultHoldLock = <T>(name: string, work: () => Promise<T>): Promise<T> => {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = webLocks();
   return locks ? (locks.request(name, work) as Promise<T>) : work();
+};
+
+const defaultTryLock = <T>(name: string, work: () => Promise<T>): Promise<T | null> => {
+  const locks = webLocks();
+  if (!locks) return work();
+  return locks.request(name, { ifAvailable: true }, (lock) =>
+    lock ? work() : null,
+  ) as Promise<T | null>;
 };
 
 /** Replies longer than this are rare in chat and would starve the prompt of history. */
@@ -58,16 +85,30 @@ export class Assistant implements AssistantApi {
    * bare tokenizer), and without this every reply would recount the whole conversation.
    */
   #tokenCounts = new Map<string, number>();
+  readonly #optimizer: ProfileOptimizer;
 
   constructor(deps: AssistantDeps) {
     this.#deps = {
       holdLock: defaultHoldLock,
+      tryLock: defaultTryLock,
       schedule: frameSchedule,
       now: () => performance.now(),
+      clock: () => Date.now(),
       persistEveryMs: 500,
       ...deps,
     };
+    this.#optimizer = new ProfileOptimizer({
+      db: this.#deps.db,
+      engine: () =>
+        this.#engine && this.#loaded ? { engine: this.#engine, loaded: this.#loaded } : null,
+      tryLock: this.#deps.tryLock,
+      now: this.#deps.clock,
+    });
   }
+
+  readonly learning: LearningApi = {
+    schedule: (request) => this.#optimizer.schedule(request),
+  };
 
   readonly device: DeviceApi = {
     probe: () => probeDevice(),
@@ -155,13 +196,15 @@ export class Assistant implements AssistantApi {
     const { db, holdLock, schedule, now, persistEveryMs } = this.#deps;
     const { messageId } = request;
     try {
+      // The user is waiting: a profile update in progress gives the engine back and resumes later.
+      await this.#optimizer.preempt();
       return await holdLock(replyLockName(messageId), async () => {
         let text = '';
         try {
           const turns = await this.#historyBefore(request);
           const reserve = Math.min(MAX_REPLY_TOKENS, Math.floor(loaded.contextWindow / 4));
           const prompt = await fitToContext({
-            system: baseSystemPrompt(new Date()),
+            system: await this.#systemPrompt(request.conversationId),
             turns,
             contextWindow: loaded.contextWindow,
             reserveForReply: reserve,
@@ -225,7 +268,27 @@ export class Assistant implements AssistantApi {
       });
     } finally {
       this.#replying = null;
+      // Jobs pre-empted by this reply (or queued meanwhile) run now that the engine is free.
+      void this.#optimizer.runPending().catch(() => undefined);
     }
+  }
+
+  /** The standing instructions, with the user's profile unless personalization is off here. */
+  async #systemPrompt(conversationId: string): Promise<string> {
+    const { db, clock } = this.#deps;
+    const base = baseSystemPrompt(new Date(clock()));
+    const [settings, conversation] = await Promise.all([
+      getAllSettings(db),
+      getConversation(db, conversationId),
+    ]);
+    if (!settings.personalization || conversation?.temporary) return base;
+    const { profile } = await getProfile(db);
+    const rendered = renderProfile(profile, {
+      budgetTokens: settings.profileTokenBudget,
+      countTokens: estimateTokens,
+    });
+    const personal = personalizationInstructions(rendered.text);
+    return personal ? `${base}\n\n${personal}` : base;
   }
 
   async #countTokens(engine: Engine, text: string): Promise<number> {

@@ -60,8 +60,33 @@ export interface ChatApi {
   stop(): Promise<void>;
 }
 
+export interface ScheduleRequest {
+  /** The conversation on screen: its session has not ended unless it has been idle. */
+  activeConversationId: string | null;
+  /** "Update profile now": learn from every unprocessed conversation, the open one included. */
+  force?: boolean;
+}
+
+/** What one pass of the optimizer did; the details are in the jobs and revisions tables. */
+export interface LearningOutcome {
+  jobs: number;
+  applied: number;
+  proposed: number;
+  rejected: number;
+  failed: number;
+  /** A chat request took the engine; the job went back to the queue. */
+  preempted: boolean;
+  revisionIds: string[];
+}
+
+export interface LearningApi {
+  /** Queues the sessions that have ended (every k-th, per settings) and runs the queue. */
+  schedule(request: ScheduleRequest): Promise<LearningOutcome>;
+}
+
 export interface AssistantApi {
   device: DeviceApi;
   models: ModelsApi;
   chat: ChatApi;
+  learning: LearningApi;
 }

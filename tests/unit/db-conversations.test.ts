@@ -34,6 +34,7 @@ describe('createConversation', () => {
 
     expect(created.title).toBe(DEFAULT_CONVERSATION_TITLE);
     expect(created.temporary).toBe(false);
+    expect(created.learnedUntil).toBe(0);
     expect(created.updatedAt).toBe(created.createdAt);
     expect(await getConversation(db, created.id)).toEqual(created);
   });

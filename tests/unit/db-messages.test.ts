@@ -7,6 +7,7 @@ import {
   getConversation,
   getMessage,
   listMessages,
+  listMessagesSince,
   markInterruptedReplies,
   prepareRegenerate,
   saveReplyProgress,
@@ -171,6 +172,20 @@ describe('listMessages', () => {
     const listed = await listMessages(db, conversation.id);
 
     expect(listed.map((m) => m.id)).toEqual([messages[1]?.id, messages[2]?.id, messages[0]?.id]);
+  });
+});
+
+describe('listMessagesSince', () => {
+  it('lists the messages after learnedUntil, oldest first, of that conversation only', async () => {
+    const { conversation, messages } = await seedConversation(db, {
+      messages: [{ createdAt: 10 }, { createdAt: 30 }, { createdAt: 20 }],
+    });
+    await seedConversation(db, { messages: [{ createdAt: 25 }] });
+
+    const listed = await listMessagesSince(db, conversation.id, 10);
+
+    expect(listed.map((m) => m.id)).toEqual([messages[2]?.id, messages[1]?.id]);
+    expect(await listMessagesSince(db, conversation.id, 30)).toEqual([]);
   });
 });
 

@@ -4,10 +4,16 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { emptyProfile } from '../../src/core/profile/defaults';
 import {
   DB_NAME,
+  DEFAULT_SETTINGS,
   getAllSettings,
+  getProfile,
   listConversations,
+  listJobs,
+  listPendingProposals,
+  listRevisions,
   listCustomModels,
   listMessages,
   openDatabase,
@@ -56,6 +62,8 @@ function openNative(name: string, version?: number, upgrade?: (db: IDBDatabase) 
 interface StoreLayout {
   keyPath: string | string[] | null;
   indexes: Record<string, string | string[]>;
+  /** The indexes that are unique. */
+  unique: string[];
 }
 
 function layoutOf(db: IDBDatabase): Record<string, StoreLayout> {
@@ -64,26 +72,46 @@ function layoutOf(db: IDBDatabase): Record<string, StoreLayout> {
   return Object.fromEntries(
     names.map((name) => {
       const store = tx.objectStore(name);
+      const indexNames = Array.from(store.indexNames);
       const indexes = Object.fromEntries(
-        Array.from(store.indexNames).map((index) => [index, store.index(index).keyPath]),
+        indexNames.map((index) => [index, store.index(index).keyPath]),
       );
-      return [name, { keyPath: store.keyPath, indexes }];
+      const unique = indexNames.filter((index) => store.index(index).unique);
+      return [name, { keyPath: store.keyPath, indexes, unique }];
     }),
   );
 }
 
 /** Version 1 as it is on disk, written out by hand so an edit to `database.ts` cannot hide. */
 const VERSION_1_LAYOUT: Record<string, StoreLayout> = {
-  conversations: { keyPath: 'id', indexes: { updatedAt: 'updatedAt' } },
+  conversations: { keyPath: 'id', indexes: { updatedAt: 'updatedAt' }, unique: [] },
   messages: {
     keyPath: 'id',
     indexes: {
       '[conversationId+createdAt]': ['conversationId', 'createdAt'],
       status: 'status',
     },
+    unique: [],
   },
-  settings: { keyPath: 'key', indexes: {} },
-  customModels: { keyPath: 'id', indexes: { addedAt: 'addedAt' } },
+  settings: { keyPath: 'key', indexes: {}, unique: [] },
+  customModels: { keyPath: 'id', indexes: { addedAt: 'addedAt' }, unique: [] },
+};
+
+/** Version 2: version 1 plus the profile, its history, the review queue and the job queue. */
+const VERSION_2_LAYOUT: Record<string, StoreLayout> = {
+  ...VERSION_1_LAYOUT,
+  profile: { keyPath: 'id', indexes: {}, unique: [] },
+  revisions: {
+    keyPath: 'id',
+    indexes: { number: 'number', createdAt: 'createdAt' },
+    unique: ['number'],
+  },
+  proposals: {
+    keyPath: 'id',
+    indexes: { status: 'status', createdAt: 'createdAt' },
+    unique: [],
+  },
+  jobs: { keyPath: 'id', indexes: { status: 'status', createdAt: 'createdAt' }, unique: [] },
 };
 
 describe('schema', () => {
@@ -94,17 +122,28 @@ describe('schema', () => {
       messages: 'messages',
       settings: 'settings',
       customModels: 'customModels',
+      profile: 'profile',
+      revisions: 'revisions',
+      proposals: 'proposals',
+      jobs: 'jobs',
     });
   });
 
-  it('is at version 1, and versions are only appended', () => {
-    expect(SCHEMA_VERSION).toBe(1);
-    expect(SCHEMA_VERSIONS.map((v) => v.version)).toEqual([1]);
+  it('is at version 2, and versions are only appended', () => {
+    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSIONS.map((v) => v.version)).toEqual([1, 2]);
     expect(SCHEMA_VERSIONS[0]?.stores).toEqual({
       conversations: 'id, updatedAt',
       messages: 'id, [conversationId+createdAt], status',
       settings: 'key',
       customModels: 'id, addedAt',
+    });
+    expect(SCHEMA_VERSIONS[0]?.upgrade).toBeUndefined();
+    expect(SCHEMA_VERSIONS[1]?.stores).toEqual({
+      profile: 'id',
+      revisions: 'id, &number, createdAt',
+      proposals: 'id, status, createdAt',
+      jobs: 'id, status, createdAt',
     });
   });
 
@@ -117,7 +156,7 @@ describe('schema', () => {
     expect(db.tables.map((t) => t.name).sort()).toEqual(Object.values(TABLES).sort());
   });
 
-  it('lays out version 1 on disk as pinned', async () => {
+  it('lays out version 2 on disk as pinned', async () => {
     const name = uniqueName();
     const db = openDatabase(name);
     opened.push(db);
@@ -126,20 +165,25 @@ describe('schema', () => {
 
     const native = await openNative(name);
     try {
-      expect(native.version).toBe(nativeVersion(1));
-      expect(layoutOf(native)).toEqual(VERSION_1_LAYOUT);
+      expect(native.version).toBe(nativeVersion(2));
+      expect(layoutOf(native)).toEqual(VERSION_2_LAYOUT);
     } finally {
       native.close();
     }
   });
 });
 
-describe('migration from version 1', () => {
+/** A conversation as version 1 stored it: before `learnedUntil` existed. */
+function asVersion1({ learnedUntil: _learnedUntil, ...conversation }: Conversation) {
+  return conversation;
+}
+
+describe('migration from version 1 to 2', () => {
   /** Builds the database exactly as version 1 of the app left it, without any of our code. */
   async function createVersion1Database(
     name: string,
     rows: {
-      conversations: Conversation[];
+      conversations: ReturnType<typeof asVersion1>[];
       messages: Message[];
       settings: { key: string; value: unknown }[];
       customModels: CustomModel[];
@@ -195,7 +239,7 @@ describe('migration from version 1', () => {
     const spec = makeWllamaSpec();
     const customModel: CustomModel = { id: spec.id, label: 'Mine', spec, addedAt: 5 };
     await createVersion1Database(name, {
-      conversations: [older, newer],
+      conversations: [older, newer].map(asVersion1),
       messages,
       settings: [
         { key: 'selectedModel', value: spec },
@@ -208,16 +252,40 @@ describe('migration from version 1', () => {
     const db = openDatabase(name);
     opened.push(db);
 
-    expect(await listConversations(db)).toEqual([newer, older]);
+    // Version 2 adds `learnedUntil`, 0 on every conversation: nothing learned from it yet.
+    expect(await listConversations(db)).toEqual([
+      { ...newer, learnedUntil: 0 },
+      { ...older, learnedUntil: 0 },
+    ]);
     expect(await listMessages(db, older.id)).toEqual(messages.slice(0, 2));
     expect(await listMessages(db, newer.id)).toEqual(messages.slice(2));
     expect(await getAllSettings(db)).toEqual({
+      ...DEFAULT_SETTINGS,
       selectedModel: spec,
       activeConversationId: older.id,
       sendOnEnter: false,
     });
     expect(await listCustomModels(db)).toEqual([customModel]);
     expect(db.verno).toBe(SCHEMA_VERSION);
+  });
+
+  it('starts version 2 with an empty profile and empty queues', async () => {
+    const name = uniqueName();
+    await createVersion1Database(name, {
+      conversations: [asVersion1(makeConversation())],
+      messages: [],
+      settings: [],
+      customModels: [],
+    });
+
+    const db = openDatabase(name);
+    opened.push(db);
+
+    expect(await getProfile(db)).toEqual({ profile: emptyProfile(0), revision: 0 });
+    expect(await listRevisions(db)).toEqual([]);
+    expect(await listPendingProposals(db)).toEqual([]);
+    expect(await listJobs(db)).toEqual([]);
+    expect(db.verno).toBe(2);
   });
 
   it('keeps the data across closing and reopening', async () => {

@@ -4,8 +4,11 @@ import {
   DEFAULT_SETTINGS,
   getAllSettings,
   getSetting,
+  InvalidRequestError,
+  isValidSetting,
   setSetting,
   type PersonaDatabase,
+  type Settings,
 } from '../../src/db';
 import { freshDatabase, makeWebLLMSpec, makeWllamaSpec } from './factories';
 
@@ -25,6 +28,11 @@ describe('settings', () => {
       selectedModel: null,
       activeConversationId: null,
       sendOnEnter: true,
+      optimizeEvery: 3,
+      sessionIdleMinutes: 30,
+      learningMode: 'auto',
+      personalization: true,
+      profileTokenBudget: 512,
     });
     expect(await getAllSettings(db)).toEqual(DEFAULT_SETTINGS);
     expect(await getSetting(db, 'sendOnEnter')).toBe(true);
@@ -78,5 +86,54 @@ describe('settings', () => {
     await db.settings.put({ key: 'retiredSetting', value: 'old' });
 
     expect(await getAllSettings(db)).toEqual(DEFAULT_SETTINGS);
+  });
+});
+
+describe('learning settings', () => {
+  it('reads back values within range, bounds included', async () => {
+    await setSetting(db, 'optimizeEvery', 1);
+    await setSetting(db, 'sessionIdleMinutes', 1440);
+    await setSetting(db, 'learningMode', 'review');
+    await setSetting(db, 'personalization', false);
+    await setSetting(db, 'profileTokenBudget', 64);
+
+    expect(await getAllSettings(db)).toEqual({
+      ...DEFAULT_SETTINGS,
+      optimizeEvery: 1,
+      sessionIdleMinutes: 1440,
+      learningMode: 'review',
+      personalization: false,
+      profileTokenBudget: 64,
+    });
+  });
+
+  const invalid: [keyof Settings, unknown][] = [
+    ['optimizeEvery', 0],
+    ['optimizeEvery', 11],
+    ['optimizeEvery', 2.5],
+    ['sessionIdleMinutes', 0],
+    ['sessionIdleMinutes', 1441],
+    ['sessionIdleMinutes', Number.NaN],
+    ['profileTokenBudget', 63],
+    ['profileTokenBudget', 4097],
+    ['profileTokenBudget', '512'],
+    ['learningMode', 'manual'],
+    ['personalization', 'yes'],
+  ];
+
+  it.each(invalid)('refuses to store %s = %s', async (key, value) => {
+    expect(isValidSetting(key, value)).toBe(false);
+    await expect(setSetting(db, key, value as never)).rejects.toBeInstanceOf(InvalidRequestError);
+    expect(await db.settings.count()).toBe(0);
+  });
+
+  it.each(invalid)('reads a stored %s = %s as the default', async (key, value) => {
+    await db.settings.put({ key, value });
+
+    expect(await getSetting(db, key)).toEqual(DEFAULT_SETTINGS[key]);
+  });
+
+  it('says the range in the error', async () => {
+    await expect(setSetting(db, 'optimizeEvery', 12)).rejects.toThrow(/1 to 10/);
   });
 });

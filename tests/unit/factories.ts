@@ -1,4 +1,13 @@
 /** Test data: a fresh database per test and rows with sensible defaults, overridable per field. */
+import { emptyProfile } from '../../src/core/profile/defaults';
+import type {
+  AppliedChange,
+  Evidence,
+  Profile,
+  ProfileChange,
+  ProfileField,
+  ProfileRevision,
+} from '../../src/core/profile/types';
 import {
   DEFAULT_CONVERSATION_TITLE,
   openDatabase,
@@ -24,6 +33,7 @@ export function makeConversation(overrides: Partial<Conversation> = {}): Convers
     createdAt: at,
     updatedAt: at,
     temporary: false,
+    learnedUntil: 0,
     ...overrides,
   };
 }
@@ -83,6 +93,70 @@ export function makeWebLLMSpec(overrides: Partial<WebLLMModelSpec> = {}): WebLLM
     modelUrl: `https://models.example/Tiny-${n}-q4f32_1-MLC/`,
     modelLibUrl: `https://models.example/libs/Tiny-${n}-q4f32_1-webgpu.wasm`,
     requiresShaderF16: false,
+    ...overrides,
+  };
+}
+
+export function makeEvidence(
+  overrides: Partial<Evidence> & Pick<Evidence, 'conversationId'>,
+): Evidence {
+  return { messageId: crypto.randomUUID(), quote: `Quote ${next()}`, ...overrides };
+}
+
+/** A learned, unlocked field; pass `evidence` to tie it to conversations. */
+export function makeField(overrides: Partial<ProfileField> = {}): ProfileField {
+  return {
+    value: `Value ${next()}`,
+    updatedAt: 1_700_000_000_000,
+    source: 'learned',
+    locked: false,
+    evidence: [],
+    ...overrides,
+  };
+}
+
+/** The empty profile with the given fields, by section name (built-in sections only). */
+export function makeProfile(
+  fields: Partial<Record<string, Record<string, ProfileField>>> = {},
+  updatedAt = 1_700_000_000_000,
+): Profile {
+  const profile = emptyProfile(updatedAt);
+  return {
+    ...profile,
+    sections: profile.sections.map((section) => ({
+      ...section,
+      fields: { ...fields[section.name] },
+    })),
+  };
+}
+
+/** A `set` change as applied, from nothing to `after`. */
+export function makeAppliedSet(section: string, key: string, after: ProfileField): AppliedChange {
+  return { op: 'set', section, key, before: null, after, evidence: after.evidence[0] ?? null };
+}
+
+export function makeRevision(
+  overrides: Partial<Omit<ProfileRevision, 'number'>> = {},
+): Omit<ProfileRevision, 'number'> {
+  return {
+    id: crypto.randomUUID(),
+    createdAt: 1_700_000_000_000 + next() * 1000,
+    origin: 'optimizer',
+    changes: [],
+    summary: 'Learned something',
+    ...overrides,
+  };
+}
+
+export function makeSetChange(
+  overrides: Partial<Extract<ProfileChange, { op: 'set' }>> = {},
+): ProfileChange {
+  return {
+    op: 'set',
+    section: 'Preferences',
+    key: `Key ${next()}`,
+    value: `Value ${next()}`,
+    evidence: null,
     ...overrides,
   };
 }

@@ -1,0 +1,367 @@
+import { AppError } from '../core/errors';
+import { applyOptimizerOutput, type OptimizerOutcome } from '../core/optimizer/apply-output';
+import { buildOptimizerPrompt } from '../core/optimizer/prompt';
+import { findEndedSessions, sessionsForJob } from '../core/optimizer/schedule';
+import { optimizerOutputSchema } from '../core/optimizer/schema';
+import type { OptimizerSession } from '../core/optimizer/transcript';
+import { estimateTokens, renderProfile } from '../core/profile/render';
+import type { AppliedChange, ProfileChange } from '../core/profile/types';
+import {
+  ConflictError,
+  addProposals,
+  claimNextJob,
+  commitRevision,
+  completeJobWithoutChanges,
+  enqueueOptimizeJob,
+  failJob,
+  getAllSettings,
+  getProfile,
+  listConversations,
+  listMessagesSince,
+  requeueJob,
+  type Job,
+  type PersonaDatabase,
+} from '../db';
+import type { Engine, LoadedModel } from '../engine/engine';
+import type { LearningOutcome, ScheduleRequest } from './contract';
+
+/** Tokens the optimizer may answer with: eight changes of bounded strings fit well within it. */
+const OUTPUT_TOKENS = 1024;
+/** Sessions one run reads at most, so a long absence does not make one huge prompt. */
+const MAX_SESSIONS_PER_JOB = 6;
+/** Only one tab's worker runs the optimizer at a time; the others leave the queue to it. */
+export const OPTIMIZER_LOCK = 'persona-optimizer';
+
+export interface ProfileOptimizerDeps {
+  db: PersonaDatabase;
+  /** The engine and model in use now, or null when none is loaded. */
+  engine: () => { engine: Engine; loaded: LoadedModel } | null;
+  /** Runs `work` under an exclusive lock if nobody holds it; resolves null if someone does. */
+  tryLock: <T>(name: string, work: () => Promise<T>) => Promise<T | null>;
+  now: () => number;
+}
+
+const emptyOutcome = (): LearningOutcome => ({
+  jobs: 0,
+  applied: 0,
+  proposed: 0,
+  rejected: 0,
+  failed: 0,
+  preempted: false,
+  revisionIds: [],
+});
+
+/**
+ * The optimizer of AI PERSONA run for real: reads the sessions a persisted job names, asks the
+ * loaded model for schema-constrained changes, validates them, and stores the result as one
+ * revision (or as proposals in review mode). A chat request pre-empts it; the job goes back to
+ * the queue and nothing is stored half-way.
+ */
+export class ProfileOptimizer {
+  readonly #deps: ProfileOptimizerDeps;
+  #running: AbortController | null = null;
+  #draining: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: ProfileOptimizerDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Stops a run in progress so a chat reply gets the engine, and waits until the engine is free;
+   * the job goes back to the queue.
+   */
+  async preempt(): Promise<void> {
+    this.#running?.abort();
+    await this.#draining;
+  }
+
+  /** Queues the sessions that have ended (all unprocessed ones when `force`), then runs the queue. */
+  async schedule(request: ScheduleRequest): Promise<LearningOutcome> {
+    const { db, now } = this.#deps;
+    const settings = await getAllSettings(db);
+    if (!settings.personalization && !request.force) return emptyOutcome();
+    const conversations = await listConversations(db);
+    const decision = findEndedSessions(
+      conversations.map((c) => ({
+        id: c.id,
+        temporary: c.temporary,
+        lastMessageAt: c.updatedAt,
+        learnedUntil: c.learnedUntil,
+      })),
+      {
+        k: request.force ? 1 : settings.optimizeEvery,
+        idleMs: settings.sessionIdleMinutes * 60_000,
+        now: now(),
+        // "Update profile now" learns from the open conversation too.
+        activeConversationId: request.force ? null : request.activeConversationId,
+      },
+    );
+    if (decision.shouldOptimize) {
+      let pending = decision.ended;
+      while (pending.length > 0) {
+        const batch = sessionsForJob(pending, MAX_SESSIONS_PER_JOB);
+        await enqueueOptimizeJob(db, batch, now());
+        pending = pending.slice(batch.length);
+      }
+    }
+    return this.runPending();
+  }
+
+  /** Runs queued jobs one by one until the queue is empty, a reply pre-empts, or no model is loaded. */
+  async runPending(): Promise<LearningOutcome> {
+    const run = this.#deps.tryLock(OPTIMIZER_LOCK, () => this.#drain());
+    this.#draining = run.catch(() => undefined);
+    return (await run) ?? emptyOutcome();
+  }
+
+  async #drain(): Promise<LearningOutcome> {
+    const { db, now } = this.#deps;
+    const outcome = emptyOutcome();
+    for (;;) {
+      const current = this.#deps.engine();
+      if (!current) break;
+      const job = await claimNextJob(db, now());
+      if (!job) break;
+      outcome.jobs++;
+      const controller = new AbortController();
+      this.#running = controller;
+      try {
+        const ran = await this.#run(job, current, controller.signal);
+        outcome.applied += ran.applied;
+        outcome.proposed += ran.proposed;
+        outcome.rejected += ran.rejected;
+        if (ran.revisionId) outcome.revisionIds.push(ran.revisionId);
+        if (ran.failed) outcome.failed++;
+      } catch (error) {
+        if (controller.signal.aborted) {
+          await requeueJob(db, job.id, job.claimId, now());
+          outcome.preempted = true;
+          break;
+        }
+        const appError = error instanceof AppError ? error : new AppError('unknown', String(error));
+        await failJob(
+          db,
+          job.id,
+          { code: appError.code, message: appError.message },
+          [],
+          job.claimId,
+          now(),
+        );
+        outcome.failed++;
+      } finally {
+        this.#running = null;
+      }
+    }
+    return outcome;
+  }
+
+  async #run(
+    job: Job,
+    { engine, loaded }: { engine: Engine; loaded: LoadedModel },
+    signal: AbortSignal,
+  ): Promise<{
+    applied: number;
+    proposed: number;
+    rejected: number;
+    failed: boolean;
+    revisionId?: string;
+  }> {
+    const { db, now } = this.#deps;
+    const settings = await getAllSettings(db);
+    const { profile, revision } = await getProfile(db);
+    const sessions = await this.#sessions(job.conversationIds);
+    if (sessions.every((s) => s.messages.length === 0)) {
+      await completeJobWithoutChanges(
+        db,
+        job.id,
+        [],
+        { applied: 0, rejected: 0 },
+        { claimId: job.claimId },
+      );
+      return { applied: 0, proposed: 0, rejected: 0, failed: false };
+    }
+    const rendered = renderProfile(profile, {
+      budgetTokens: settings.profileTokenBudget,
+      countTokens: estimateTokens,
+    });
+    const prompt = buildOptimizerPrompt({
+      profile,
+      sessions,
+      contextWindow: loaded.contextWindow,
+      reserveForOutput: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 4)),
+      countTokens: estimateTokens,
+      now: now(),
+      profileOverBudget: rendered.overBudget,
+    });
+    const processed = prompt.processed.map((p) => ({
+      conversationId: p.conversationId,
+      learnedUntil: p.until,
+    }));
+    const schema = optimizerOutputSchema(profile.sections.map((s) => s.name));
+
+    // The model is untrusted: one retry for output that does not validate, then the job fails
+    // with the reason and the profile stays as it was.
+    let outcome: OptimizerOutcome = { ok: false, error: 'no answer' };
+    let text = '';
+    for (let attempt = 0; attempt < 2 && !outcome.ok; attempt++) {
+      const generated = await engine.generate(
+        {
+          messages: prompt.messages,
+          maxTokens: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 4)),
+          temperature: 0,
+          seed: attempt,
+          jsonSchema: schema,
+        },
+        () => undefined,
+        signal,
+      );
+      if (signal.aborted || generated.finishReason === 'abort') {
+        throw new AppError('aborted', 'Pre-empted by a chat request.');
+      }
+      text = generated.text;
+      outcome =
+        generated.finishReason === 'length'
+          ? { ok: false, error: 'the answer was cut off at the length limit' }
+          : applyOptimizerOutput(text, { profile, sessions, now: now() });
+    }
+    if (!outcome.ok) {
+      await failJob(
+        db,
+        job.id,
+        { code: 'invalid-request', message: `The model's answer was not valid: ${outcome.error}` },
+        [],
+        job.claimId,
+        now(),
+      );
+      return { applied: 0, proposed: 0, rejected: 0, failed: true };
+    }
+    const rejected = outcome.rejected.map((r) => ({ reason: r.reason, detail: r.detail }));
+
+    if (outcome.applied.length === 0) {
+      await completeJobWithoutChanges(
+        db,
+        job.id,
+        processed,
+        { applied: 0, rejected: rejected.length },
+        { rejected, claimId: job.claimId },
+      );
+      return { applied: 0, proposed: 0, rejected: rejected.length, failed: false };
+    }
+
+    if (settings.learningMode === 'review') {
+      const changes = outcome.applied.map(toProposedChange);
+      await addProposals(db, {
+        jobId: job.id,
+        claimId: job.claimId,
+        processed,
+        changes,
+        result: { applied: 0, rejected: rejected.length },
+        rejected,
+      });
+      return { applied: 0, proposed: changes.length, rejected: rejected.length, failed: false };
+    }
+
+    try {
+      const stored = await commitRevision(db, {
+        expectedRevision: revision,
+        profile: outcome.profile,
+        revision: {
+          id: crypto.randomUUID(),
+          createdAt: now(),
+          origin: 'optimizer',
+          changes: outcome.applied,
+          summary: learnedSummary(outcome.applied),
+        },
+        processed,
+        jobId: job.id,
+        claimId: job.claimId,
+        jobRejected: rejected,
+      });
+      return {
+        applied: outcome.applied.length,
+        proposed: 0,
+        rejected: rejected.length,
+        failed: false,
+        revisionId: stored.id,
+      };
+    } catch (error) {
+      // The user edited the profile while the model was thinking: apply the same answer to
+      // the profile as it is now, so their edit wins where the two disagree.
+      if (!(error instanceof ConflictError)) throw error;
+      const fresh = await getProfile(db);
+      const again = applyOptimizerOutput(text, { profile: fresh.profile, sessions, now: now() });
+      if (!again.ok || again.applied.length === 0) {
+        await completeJobWithoutChanges(
+          db,
+          job.id,
+          processed,
+          { applied: 0, rejected: rejected.length },
+          { rejected, claimId: job.claimId },
+        );
+        return { applied: 0, proposed: 0, rejected: rejected.length, failed: false };
+      }
+      const stored = await commitRevision(db, {
+        expectedRevision: fresh.revision,
+        profile: again.profile,
+        revision: {
+          id: crypto.randomUUID(),
+          createdAt: now(),
+          origin: 'optimizer',
+          changes: again.applied,
+          summary: learnedSummary(again.applied),
+        },
+        processed,
+        jobId: job.id,
+        claimId: job.claimId,
+        jobRejected: again.rejected.map((r) => ({ reason: r.reason, detail: r.detail })),
+      });
+      return {
+        applied: again.applied.length,
+        proposed: 0,
+        rejected: again.rejected.length,
+        failed: false,
+        revisionId: stored.id,
+      };
+    }
+  }
+
+  async #sessions(conversationIds: readonly string[]): Promise<OptimizerSession[]> {
+    const { db } = this.#deps;
+    const conversations = new Map((await listConversations(db)).map((c) => [c.id, c]));
+    const sessions: OptimizerSession[] = [];
+    for (const id of conversationIds) {
+      const conversation = conversations.get(id);
+      if (!conversation || conversation.temporary) continue;
+      const messages = await listMessagesSince(db, id, conversation.learnedUntil);
+      sessions.push({
+        conversationId: id,
+        messages: messages
+          .filter(
+            (m) => m.status !== 'error' && m.status !== 'streaming' && m.content.trim() !== '',
+          )
+          .map((m) => ({ id: m.id, role: m.role, content: m.content, createdAt: m.createdAt })),
+      });
+    }
+    return sessions;
+  }
+}
+
+/** What an applied change proposes, so review mode can show it and apply it on acceptance. */
+function toProposedChange(change: AppliedChange): ProfileChange {
+  return change.after === null
+    ? { op: 'remove', section: change.section, key: change.key, evidence: change.evidence }
+    : {
+        op: 'set',
+        section: change.section,
+        key: change.key,
+        value: change.after.value,
+        evidence: change.evidence,
+      };
+}
+
+export function learnedSummary(applied: readonly AppliedChange[]): string {
+  const things = applied.map((c) =>
+    c.after === null ? `forgot ${c.key}` : `${c.key}: ${c.after.value}`,
+  );
+  return `Learned ${applied.length} ${applied.length === 1 ? 'thing' : 'things'}: ${things.join('; ')}`;
+}

@@ -1,0 +1,174 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import {
+  createConversation,
+  getProfile,
+  listJobs,
+  listPendingProposals,
+  listRevisions,
+  sendUserMessage,
+  setSetting,
+  type PersonaDatabase,
+} from '../../src/db';
+import { Assistant } from '../../src/worker/assistant';
+import { ScriptedEngine } from '../doubles/scripted-engine';
+import { freshDatabase, makeWllamaSpec } from './factories';
+
+const frames = () => () => undefined;
+
+async function setup() {
+  const db = freshDatabase();
+  const engine = new ScriptedEngine();
+  const assistant = new Assistant({
+    db,
+    loadEngine: () => Promise.resolve(engine),
+    schedule: frames,
+    holdLock: (_name, work) => work(),
+    tryLock: (_name, work) => work(),
+  });
+  await assistant.models.load(makeWllamaSpec(), () => undefined);
+  return { db, engine, assistant };
+}
+
+type Ctx = Awaited<ReturnType<typeof setup>>;
+
+/** One finished session: the user says `text`, the scripted engine answers. */
+async function chat(ctx: Ctx, text: string, reply = 'Noted.'): Promise<string> {
+  const conversation = await createConversation(ctx.db);
+  const sent = await sendUserMessage(ctx.db, conversation.id, text);
+  ctx.engine.replies.push(reply);
+  await ctx.assistant.chat.reply(
+    { conversationId: conversation.id, messageId: sent.assistantMessageId },
+    () => undefined,
+  );
+  // Let the background queue run that a reply triggers settle before the next step.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return conversation.id;
+}
+
+const berlin = JSON.stringify({
+  changes: [
+    {
+      op: 'set',
+      section: 'Demographics',
+      key: 'Location',
+      value: 'Berlin',
+      evidence: 'I just moved to Berlin',
+    },
+  ],
+});
+
+async function fieldValue(db: PersonaDatabase, section: string, key: string) {
+  const { profile } = await getProfile(db);
+  return profile.sections.find((s) => s.name === section)?.fields[key];
+}
+
+describe('learning from conversations', () => {
+  it('learns after k ended sessions, with evidence, and personalizes the next reply', async () => {
+    const ctx = await setup();
+    const first = await chat(ctx, 'I just moved to Berlin and I love it.');
+    await chat(ctx, 'Recommend a book.');
+    expect((await ctx.assistant.learning.schedule({ activeConversationId: null })).jobs).toBe(0);
+    await chat(ctx, 'What should I cook tonight?');
+
+    ctx.engine.replies.push(berlin);
+    const outcome = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(outcome).toMatchObject({ jobs: 1, applied: 1, failed: 0 });
+    const location = await fieldValue(ctx.db, 'Demographics', 'Location');
+    expect(location?.value).toBe('Berlin');
+    expect(location?.source).toBe('learned');
+    expect(location?.evidence[0]).toMatchObject({
+      conversationId: first,
+      quote: 'I just moved to Berlin',
+    });
+    const [revision] = await listRevisions(ctx.db);
+    expect(revision?.summary).toContain('Location: Berlin');
+
+    // The optimizer was asked for JSON constrained by the schema.
+    const optimizerRequest = ctx.engine.requests.find((r) => r.jsonSchema);
+    expect(optimizerRequest?.temperature).toBe(0);
+
+    await chat(ctx, 'Any restaurants nearby?');
+    const system = ctx.engine.requests.at(-1)?.messages[0]?.content ?? '';
+    expect(system).toContain('Location: Berlin');
+  });
+
+  it('never reads a session twice', async () => {
+    const ctx = await setup();
+    for (const text of ['I just moved to Berlin', 'Hi', 'Hello']) await chat(ctx, text);
+    ctx.engine.replies.push(berlin);
+    await ctx.assistant.learning.schedule({ activeConversationId: null });
+    const optimizerCalls = () => ctx.engine.requests.filter((r) => r.jsonSchema).length;
+    expect(optimizerCalls()).toBe(1);
+    await ctx.assistant.learning.schedule({ activeConversationId: null, force: true });
+    expect(optimizerCalls()).toBe(1);
+  });
+
+  it('in review mode, queues the change instead of applying it', async () => {
+    const ctx = await setup();
+    await setSetting(ctx.db, 'learningMode', 'review');
+    for (const text of ['I just moved to Berlin', 'Hi', 'Hello']) await chat(ctx, text);
+    ctx.engine.replies.push(berlin);
+    const outcome = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(outcome.proposed).toBe(1);
+    expect(await fieldValue(ctx.db, 'Demographics', 'Location')).toBeUndefined();
+    const [proposal] = await listPendingProposals(ctx.db);
+    expect(proposal?.change).toMatchObject({ op: 'set', key: 'Location', value: 'Berlin' });
+  });
+
+  it('retries invalid output once, then records the job as failed and changes nothing', async () => {
+    const ctx = await setup();
+    for (const text of ['I just moved to Berlin', 'Hi', 'Hello']) await chat(ctx, text);
+    ctx.engine.replies.push('{"changes": [', 'not json at all');
+    const outcome = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(outcome.failed).toBe(1);
+    expect(ctx.engine.requests.filter((r) => r.jsonSchema)).toHaveLength(2);
+    const [job] = await listJobs(ctx.db);
+    expect(job?.status).toBe('failed');
+    expect(job?.error?.message).toMatch(/not valid/);
+    expect((await getProfile(ctx.db)).revision).toBe(0);
+  });
+
+  it('does not learn from temporary conversations nor personalize them', async () => {
+    const ctx = await setup();
+    const temporary = await createConversation(ctx.db, { temporary: true });
+    const sent = await sendUserMessage(ctx.db, temporary.id, 'I just moved to Berlin');
+    await ctx.assistant.chat.reply(
+      { conversationId: temporary.id, messageId: sent.assistantMessageId },
+      () => undefined,
+    );
+    const outcome = await ctx.assistant.learning.schedule({
+      activeConversationId: null,
+      force: true,
+    });
+    expect(outcome.jobs).toBe(0);
+  });
+
+  it('a chat request pre-empts a running update, which resumes afterwards', async () => {
+    const ctx = await setup();
+    for (const text of ['I just moved to Berlin', 'Hi', 'Hello']) await chat(ctx, text);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The interrupted run, the reply, then the same run again.
+    ctx.engine.replies.push(berlin, 'Sure.', berlin);
+    ctx.engine.betweenTokens = () => gate;
+    const running = ctx.assistant.learning.schedule({ activeConversationId: null });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const conversation = await createConversation(ctx.db);
+    const sent = await sendUserMessage(ctx.db, conversation.id, 'Quick question');
+    const reply = ctx.assistant.chat.reply(
+      { conversationId: conversation.id, messageId: sent.assistantMessageId },
+      () => undefined,
+    );
+    ctx.engine.betweenTokens = () => Promise.resolve();
+    release();
+    expect((await running).preempted).toBe(true);
+    await reply;
+    // The requeued job ran again after the reply, and learned.
+    await expect
+      .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
+      .toMatchObject({ value: 'Berlin' });
+  });
+});
