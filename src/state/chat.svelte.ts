@@ -3,6 +3,7 @@ import { AppError } from '../core/errors';
 import {
   createConversation,
   deleteConversation,
+  fieldsLearnedOnlyFrom,
   listConversations,
   listMessages,
   markInterruptedReplies,
@@ -34,6 +35,18 @@ export class ChatState {
   #streaming = $state<Streaming | null>(null);
   #generating = $state(false);
   #error = $state<AppError | null>(null);
+  #highlighted = $state<string | null>(null);
+  /** Called after every reply, so learning can check whether a session has ended. */
+  onReplyDone: () => void = () => undefined;
+  /**
+   * Asked before a conversation is deleted, with what was learned only from it; resolves to the
+   * fields to forget as well (an empty list keeps them).
+   */
+  confirmForget: (
+    fields: { section: string; key: string }[],
+  ) => Promise<{ section: string; key: string }[]> = () => Promise.resolve([]);
+  forgetFields: (fields: { section: string; key: string }[]) => Promise<void> = () =>
+    Promise.resolve();
 
   constructor(
     db: PersonaDatabase,
@@ -56,6 +69,20 @@ export class ChatState {
 
   get error(): AppError | null {
     return this.#error;
+  }
+
+  /** The message an evidence link pointed at, shown highlighted. */
+  get highlighted(): string | null {
+    return this.#highlighted;
+  }
+
+  get activeConversation(): Conversation | undefined {
+    return this.conversations.value.find((c) => c.id === this.#activeId);
+  }
+
+  showMessage(conversationId: string, messageId: string): void {
+    this.select(conversationId);
+    this.#highlighted = messageId;
   }
 
   /** Stored messages, with the reply in flight shown as far as it has streamed. */
@@ -81,6 +108,7 @@ export class ChatState {
   }
 
   select(conversationId: string | null): void {
+    this.#highlighted = null;
     if (conversationId === this.#activeId) return;
     this.#messages?.stop();
     this.#activeId = conversationId;
@@ -90,8 +118,9 @@ export class ChatState {
     void setSetting(this.#db, 'activeConversationId', conversationId);
   }
 
-  async newConversation(): Promise<void> {
-    const conversation = await createConversation(this.#db);
+  /** A temporary conversation is neither personalized nor learned from. */
+  async newConversation(temporary = false): Promise<void> {
+    const conversation = await createConversation(this.#db, { temporary });
     this.select(conversation.id);
   }
 
@@ -101,7 +130,11 @@ export class ChatState {
 
   async remove(conversationId: string): Promise<void> {
     if (conversationId === this.#activeId && this.#generating) await this.stop();
+    // Asked before deleting: afterwards the evidence that ties fields to it is gone.
+    const learnedOnlyHere = await fieldsLearnedOnlyFrom(this.#db, conversationId);
+    const forget = learnedOnlyHere.length > 0 ? await this.confirmForget(learnedOnlyHere) : [];
     await this.#guard(() => deleteConversation(this.#db, conversationId));
+    if (forget.length > 0) await this.forgetFields(forget);
     if (conversationId === this.#activeId) {
       const next = this.conversations.value.find((c) => c.id !== conversationId);
       this.select(next?.id ?? null);
@@ -148,6 +181,7 @@ export class ChatState {
       this.#onEngineError(appError);
     } finally {
       this.#generating = false;
+      this.onReplyDone();
     }
   }
 

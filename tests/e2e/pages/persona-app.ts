@@ -163,6 +163,40 @@ export class PersonaApp {
     return this.page.getByRole('navigation', { name: 'Conversations' }).locator('li button.title');
   }
 
+  get profileView(): Locator {
+    return this.page.getByRole('region', { name: 'Profile' });
+  }
+
+  async openProfile(): Promise<void> {
+    if (!(await this.profileView.isVisible())) {
+      await this.page.getByRole('button', { name: /^Profile/ }).click();
+    }
+    await expect(this.profileView).toBeVisible();
+  }
+
+  async openProfileTab(name: 'Profile' | 'Review' | 'History' | 'Settings'): Promise<void> {
+    await this.openProfile();
+    await this.profileView.getByRole('tab', { name: new RegExp(`^${name}`) }).click();
+  }
+
+  /** A field row on the profile page, e.g. Demographics › Location. */
+  profileField(section: string, key: string): Locator {
+    return this.profileView
+      .getByRole('region', { name: section })
+      .getByRole('listitem', { name: key });
+  }
+
+  get learnedNotice(): Locator {
+    return this.page.getByTestId('learned-notice');
+  }
+
+  /** One whole session: a new conversation, one message, the reply. */
+  async chatOnce(text: string): Promise<void> {
+    await this.startNewChat();
+    await this.typeAndSend(text);
+    await this.waitForReplyToFinish();
+  }
+
   async deleteConversation(title: string): Promise<void> {
     const nav = this.page.getByRole('navigation', { name: 'Conversations' });
     // The row's actions appear on hover, as they do for a mouse user.
