@@ -25,8 +25,12 @@ import {
 import type { Engine, LoadedModel } from '../engine/engine';
 import type { LearningOutcome, ScheduleRequest } from './contract';
 
-/** Tokens the optimizer may answer with: eight changes of bounded strings fit well within it. */
-const OUTPUT_TOKENS = 1024;
+/**
+ * Tokens the optimizer may answer with, at most half the window. A real model answers in a few
+ * hundred, but eight changes with every string at its maxLength can take about 2000, and an answer
+ * cut off at the limit is lost whole.
+ */
+const OUTPUT_TOKENS = 2048;
 /** Sessions one run reads at most, so a long absence does not make one huge prompt. */
 const MAX_SESSIONS_PER_JOB = 6;
 /** Only one tab's worker runs the optimizer at a time; the others leave the queue to it. */
@@ -188,7 +192,7 @@ export class ProfileOptimizer {
       profile,
       sessions,
       contextWindow: loaded.contextWindow,
-      reserveForOutput: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 4)),
+      reserveForOutput: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 2)),
       countTokens: estimateTokens,
       now: now(),
       profileOverBudget: rendered.overBudget,
@@ -207,7 +211,7 @@ export class ProfileOptimizer {
       const generated = await engine.generate(
         {
           messages: prompt.messages,
-          maxTokens: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 4)),
+          maxTokens: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 2)),
           temperature: 0,
           seed: attempt,
           jsonSchema: schema,
