@@ -78,11 +78,13 @@ export class ModelsState {
   /** Probes the device and brings back the model used last time, if it is still cached. */
   async init(): Promise<Settings> {
     const settings = await getAllSettings(this.#db);
-    this.#selected = settings.selectedModel;
+    this.#selected ??= settings.selectedModel;
     await this.refreshDevice();
     await this.refreshCached();
     const last = settings.selectedModel;
-    if (last && this.isCached(last)) void this.load(last);
+    // Unless the user picked a model while the device was being probed.
+    const idle = this.#loaded === null && this.#loadingSpec === null;
+    if (last && idle && this.isCached(last)) void this.load(last);
     return settings;
   }
 

@@ -99,3 +99,41 @@ test.describe('life-long personalization', () => {
     await expect(app.profileField('Demographics', 'Location')).toContainText('Berlin');
   });
 });
+
+test.describe('profile ownership', () => {
+  test('deleting a conversation offers to forget what was learned only from it', async ({
+    page,
+  }) => {
+    const app = await appWithBerlinScript(page);
+    await threeSessions(app);
+    await expect(app.learnedNotice).toContainText('Location: Berlin');
+    const dialogs = await app.deleteConversation('I just moved to Berlin and the flat is still…', {
+      forgetLearned: true,
+    });
+    expect(dialogs[1]).toContain('Persona learned Location only from this conversation');
+    await app.openProfile();
+    await expect(app.profileField('Demographics', 'Location')).toHaveCount(0);
+  });
+
+  test('imports a PersonaBench persona, and refuses a hostile file without changing anything', async ({
+    page,
+  }) => {
+    const app = await appWithBerlinScript(page);
+    await app.openProfile();
+    const input = app.profileView.getByLabel('Import a profile file');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await input.setInputFiles('tests/fixtures/profiles/personabench-persona.json');
+    await expect(app.profileField('Demographics', 'Nationality')).toContainText('中国');
+    await expect(app.profileField('Preferences', 'Formats')).toContainText('先给代码，再解释');
+    const before = await app.profileView.getByRole('region', { name: 'Demographics' }).innerText();
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await input.setInputFiles('tests/fixtures/profiles/hostile.json');
+    await expect(app.profileView.getByRole('alert')).toContainText('cannot be imported');
+    await expect(app.profileView.getByRole('alert')).toContainText('Nothing was changed');
+    await expect(app.profileView.getByRole('region', { name: 'Demographics' })).toHaveText(before);
+    expect(await page.evaluate(() => ({}) as Record<string, unknown>)).not.toHaveProperty(
+      'polluted',
+    );
+  });
+});

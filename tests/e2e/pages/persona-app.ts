@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Dialog, type Locator, type Page } from '@playwright/test';
 import { MODEL_SERVER } from '../ports';
 
 /** The app as a user sees it: methods are named for what the user does. */
@@ -197,12 +197,28 @@ export class PersonaApp {
     await this.waitForReplyToFinish();
   }
 
-  async deleteConversation(title: string): Promise<void> {
+  /**
+   * Deletes a conversation, confirming the deletion; when Persona then offers to forget what it
+   * learned only from it, `forgetLearned` answers. Returns the texts of the dialogs shown.
+   */
+  async deleteConversation(title: string, { forgetLearned = false } = {}): Promise<string[]> {
     const nav = this.page.getByRole('navigation', { name: 'Conversations' });
-    // The row's actions appear on hover, as they do for a mouse user.
-    await nav.getByRole('button', { name: title, exact: true }).hover();
-    this.page.once('dialog', (dialog) => void dialog.accept());
-    await nav.getByRole('button', { name: `Delete ${title}` }).click();
+    const shown: string[] = [];
+    const answer = (dialog: Dialog) => {
+      shown.push(dialog.message());
+      const isForgetOffer = /only from this conversation/.test(dialog.message());
+      void (isForgetOffer && !forgetLearned ? dialog.dismiss() : dialog.accept());
+    };
+    this.page.on('dialog', answer);
+    try {
+      // The row's actions appear on hover, as they do for a mouse user.
+      await nav.getByRole('button', { name: title, exact: true }).hover();
+      await nav.getByRole('button', { name: `Delete ${title}` }).click();
+      await expect(nav.getByRole('button', { name: title, exact: true })).toHaveCount(0);
+    } finally {
+      this.page.off('dialog', answer);
+    }
+    return shown;
   }
 
   async openConversation(title: string): Promise<void> {
