@@ -183,18 +183,14 @@ export class ProfileState {
         this.#error = `Not applied: ${result.rejected[0]?.detail ?? 'it no longer fits the profile'}.`;
         return;
       }
-      await commitRevision(this.#db, {
-        expectedRevision: revision,
-        profile: result.profile,
-        revision: {
-          id: crypto.randomUUID(),
-          createdAt: Date.now(),
-          origin: 'review',
-          changes: result.applied,
-          summary: `Accepted ${proposal.change.key}`,
-        },
-        proposalsResolved: [proposal.id],
-      });
+      await this.#commit(
+        revision,
+        result.profile,
+        'review',
+        result.applied,
+        `Accepted ${proposal.change.key}`,
+        [proposal.id],
+      );
     });
   }
 
@@ -272,17 +268,8 @@ export class ProfileState {
     await this.#guard(async () => {
       const { profile, revision } = await getProfile(this.#db);
       const changes = diffProfiles(profile, imported);
-      await commitRevision(this.#db, {
-        expectedRevision: revision,
-        profile: imported,
-        revision: {
-          id: crypto.randomUUID(),
-          createdAt: Date.now(),
-          origin: 'import',
-          changes,
-          summary: `Imported a ${parsed.format === 'personabench' ? 'PersonaBench persona' : 'profile'}`,
-        },
-      });
+      const what = parsed.format === 'personabench' ? 'PersonaBench persona' : 'profile';
+      await this.#commit(revision, imported, 'import', changes, `Imported a ${what}`);
       done = true;
     });
     return done;
@@ -314,17 +301,24 @@ export class ProfileState {
         if (why) this.#error = `Not changed: ${why}.`;
         return;
       }
-      await commitRevision(this.#db, {
-        expectedRevision: revision,
-        profile: result.profile,
-        revision: {
-          id: crypto.randomUUID(),
-          createdAt: Date.now(),
-          origin,
-          changes: result.applied,
-          summary,
-        },
-      });
+      await this.#commit(revision, result.profile, origin, result.applied, summary);
+    });
+  }
+
+  /** Stores a new profile as the next revision; refused if another tab or the optimizer got there first. */
+  async #commit(
+    expectedRevision: number,
+    profile: Profile,
+    origin: RevisionOrigin,
+    changes: AppliedChange[],
+    summary: string,
+    proposalsResolved?: string[],
+  ): Promise<void> {
+    await commitRevision(this.#db, {
+      expectedRevision,
+      profile,
+      revision: { id: crypto.randomUUID(), createdAt: Date.now(), origin, changes, summary },
+      ...(proposalsResolved ? { proposalsResolved } : {}),
     });
   }
 

@@ -20,7 +20,9 @@ import {
   listMessagesSince,
   requeueJob,
   type Job,
+  type JobRejection,
   type PersonaDatabase,
+  type ProcessedConversation,
 } from '../db';
 import type { Engine, LoadedModel } from '../engine/engine';
 import type { LearningOutcome, ScheduleRequest } from './contract';
@@ -43,6 +45,15 @@ export interface ProfileOptimizerDeps {
   /** Runs `work` under an exclusive lock if nobody holds it; resolves null if someone does. */
   tryLock: <T>(name: string, work: () => Promise<T>) => Promise<T | null>;
   now: () => number;
+}
+
+/** What one job's run did. */
+interface RunResult {
+  applied: number;
+  proposed: number;
+  rejected: number;
+  failed: boolean;
+  revisionId?: string;
 }
 
 const emptyOutcome = (): LearningOutcome => ({
@@ -163,13 +174,7 @@ export class ProfileOptimizer {
     job: Job,
     { engine, loaded }: { engine: Engine; loaded: LoadedModel },
     signal: AbortSignal,
-  ): Promise<{
-    applied: number;
-    proposed: number;
-    rejected: number;
-    failed: boolean;
-    revisionId?: string;
-  }> {
+  ): Promise<RunResult> {
     const { db, now } = this.#deps;
     const settings = await getAllSettings(db);
     const { profile, revision } = await getProfile(db);
@@ -241,16 +246,7 @@ export class ProfileOptimizer {
     }
     const rejected = outcome.rejected.map((r) => ({ reason: r.reason, detail: r.detail }));
 
-    if (outcome.applied.length === 0) {
-      await completeJobWithoutChanges(
-        db,
-        job.id,
-        processed,
-        { applied: 0, rejected: rejected.length },
-        { rejected, claimId: job.claimId },
-      );
-      return { applied: 0, proposed: 0, rejected: rejected.length, failed: false };
-    }
+    if (outcome.applied.length === 0) return this.#finishWithoutChanges(job, processed, rejected);
 
     if (settings.learningMode === 'review') {
       const changes = outcome.applied.map(toProposedChange);
@@ -265,68 +261,65 @@ export class ProfileOptimizer {
       return { applied: 0, proposed: changes.length, rejected: rejected.length, failed: false };
     }
 
-    try {
-      const stored = await commitRevision(db, {
-        expectedRevision: revision,
-        profile: outcome.profile,
-        revision: {
-          id: crypto.randomUUID(),
-          createdAt: now(),
-          origin: 'optimizer',
-          changes: outcome.applied,
-          summary: learnedSummary(outcome.applied),
-        },
-        processed,
-        jobId: job.id,
-        claimId: job.claimId,
-        jobRejected: rejected,
-      });
-      return {
-        applied: outcome.applied.length,
-        proposed: 0,
-        rejected: rejected.length,
-        failed: false,
-        revisionId: stored.id,
-      };
-    } catch (error) {
-      // The user edited the profile while the model was thinking: apply the same answer to
-      // the profile as it is now, so their edit wins where the two disagree.
-      if (!(error instanceof ConflictError)) throw error;
-      const fresh = await getProfile(db);
-      const again = applyOptimizerOutput(text, { profile: fresh.profile, sessions, now: now() });
-      if (!again.ok || again.applied.length === 0) {
-        await completeJobWithoutChanges(
-          db,
-          job.id,
-          processed,
-          { applied: 0, rejected: rejected.length },
-          { rejected, claimId: job.claimId },
-        );
-        return { applied: 0, proposed: 0, rejected: rejected.length, failed: false };
+    // Optimistic: if the user edited the profile while the model was thinking, the same answer
+    // is applied once more to the profile as it is now, so their edit wins where the two disagree.
+    let base = { profile, revision };
+    let result = { profile: outcome.profile, applied: outcome.applied, rejected };
+    for (let attempt = 0; ; attempt++) {
+      if (result.applied.length === 0) {
+        return this.#finishWithoutChanges(job, processed, result.rejected);
       }
-      const stored = await commitRevision(db, {
-        expectedRevision: fresh.revision,
-        profile: again.profile,
-        revision: {
-          id: crypto.randomUUID(),
-          createdAt: now(),
-          origin: 'optimizer',
-          changes: again.applied,
-          summary: learnedSummary(again.applied),
-        },
-        processed,
-        jobId: job.id,
-        claimId: job.claimId,
-        jobRejected: again.rejected.map((r) => ({ reason: r.reason, detail: r.detail })),
-      });
-      return {
-        applied: again.applied.length,
-        proposed: 0,
-        rejected: again.rejected.length,
-        failed: false,
-        revisionId: stored.id,
-      };
+      try {
+        const stored = await commitRevision(db, {
+          expectedRevision: base.revision,
+          profile: result.profile,
+          revision: {
+            id: crypto.randomUUID(),
+            createdAt: now(),
+            origin: 'optimizer',
+            changes: result.applied,
+            summary: learnedSummary(result.applied),
+          },
+          processed,
+          jobId: job.id,
+          claimId: job.claimId,
+          jobRejected: result.rejected,
+        });
+        return {
+          applied: result.applied.length,
+          proposed: 0,
+          rejected: result.rejected.length,
+          failed: false,
+          revisionId: stored.id,
+        };
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt > 0) throw error;
+        base = await getProfile(db);
+        const again = applyOptimizerOutput(text, { profile: base.profile, sessions, now: now() });
+        result = again.ok
+          ? {
+              profile: again.profile,
+              applied: again.applied,
+              rejected: again.rejected.map((r) => ({ reason: r.reason, detail: r.detail })),
+            }
+          : { ...result, applied: [] };
+      }
     }
+  }
+
+  async #finishWithoutChanges(
+    job: Job,
+    processed: ProcessedConversation[],
+    rejected: JobRejection[],
+  ): Promise<RunResult> {
+    await completeJobWithoutChanges(
+      this.#deps.db,
+      job.id,
+      processed,
+      { applied: 0, rejected: rejected.length },
+      { rejected, claimId: job.claimId },
+    );
+    return { applied: 0, proposed: 0, rejected: rejected.length, failed: false };
   }
 
   async #sessions(conversationIds: readonly string[]): Promise<OptimizerSession[]> {

@@ -33,7 +33,7 @@ test('the optimizer runs for real on the tiny model and its output is validated'
   // The app keeps working: the profile page renders, and chat still replies.
   await app.openProfileTab('Profile');
   await expect(app.profileView.getByRole('region', { name: 'Demographics' })).toBeVisible();
-  await app.page.getByRole('button', { name: /^Profile/ }).click();
+  await app.startNewChat();
   await app.typeAndSend('Hello again');
   await app.waitForReplyToFinish();
   await expect(app.lastReply()).toHaveAttribute('data-status', 'complete');

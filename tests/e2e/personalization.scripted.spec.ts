@@ -72,7 +72,6 @@ test.describe('life-long personalization', () => {
     await location.getByRole('button', { name: 'Lock Location' }).click();
     await expect(location).toContainText('locked');
 
-    await app.page.getByRole('button', { name: /^Profile/ }).click();
     await threeSessions(app);
     await app.openProfile();
     await expect(app.profileView.getByTestId('last-learning')).toContainText('dropped 1');
@@ -83,7 +82,6 @@ test.describe('life-long personalization', () => {
     const app = await appWithBerlinScript(page);
     await app.openProfileTab('Settings');
     await app.profileView.getByLabel('When Persona learns something').selectOption('review');
-    await app.page.getByRole('button', { name: /^Profile/ }).click();
 
     await threeSessions(app);
     await expect(app.page.getByRole('button', { name: 'Profile (1 to review)' })).toBeVisible();

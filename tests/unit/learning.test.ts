@@ -1,6 +1,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { applyChanges, userSetChange } from '../../src/core/profile/apply';
 import {
+  commitRevision,
   createConversation,
   getProfile,
   listJobs,
@@ -142,6 +144,40 @@ describe('learning from conversations', () => {
       force: true,
     });
     expect(outcome.jobs).toBe(0);
+  });
+
+  it('keeps a user edit made while the model was thinking, and still learns', async () => {
+    const ctx = await setup();
+    for (const text of ['I just moved to Berlin', 'Hi', 'Hello']) await chat(ctx, text);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    ctx.engine.replies.push(berlin);
+    ctx.engine.betweenTokens = () => gate;
+    const running = ctx.assistant.learning.schedule({ activeConversationId: null });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const { profile, revision } = await getProfile(ctx.db);
+    const edit = applyChanges(profile, [userSetChange('Demographics', 'Occupation', 'nurse')], {
+      actor: 'user',
+      now: Date.now(),
+    });
+    await commitRevision(ctx.db, {
+      expectedRevision: revision,
+      profile: edit.profile,
+      revision: {
+        id: 'edit',
+        createdAt: Date.now(),
+        origin: 'user',
+        changes: edit.applied,
+        summary: 'Set Occupation',
+      },
+    });
+    release();
+    expect((await running).applied).toBe(1);
+    expect((await fieldValue(ctx.db, 'Demographics', 'Occupation'))?.value).toBe('nurse');
+    expect((await fieldValue(ctx.db, 'Demographics', 'Location'))?.value).toBe('Berlin');
+    expect((await getProfile(ctx.db)).revision).toBe(2);
   });
 
   it('a chat request pre-empts a running update, which resumes afterwards', async () => {
