@@ -96,7 +96,9 @@ export class WllamaEngine implements Engine {
   private offloadedLayers: { done: number; total: number } | null = null;
 
   constructor(options: WllamaEngineOptions = {}) {
-    this.wasmUrl = options.wasmUrl ?? defaultWasmUrl;
+    // Absolute, because the assistant worker runs from a blob URL, against which a root-relative
+    // URL such as `/assets/wllama.wasm` does not resolve.
+    this.wasmUrl = options.wasmUrl ?? new URL(defaultWasmUrl, import.meta.url).href;
     this.gpu = options.gpu ?? 'auto';
     this.defaultContextWindow = options.defaultContextWindow ?? DEFAULT_CONTEXT_WINDOW;
     this.verbose = options.verbose ?? false;

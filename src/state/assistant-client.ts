@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { AssistantApi } from '../worker/contract';
+import assistantWorkerUrl from '../worker/assistant.worker.ts?worker&url';
 import { installErrorTransfer } from '../worker/error-transfer';
 
 installErrorTransfer();
@@ -33,7 +34,14 @@ export class AssistantClient {
   }
 
   static #spawn(): [Worker, AssistantRemote] {
-    const worker = new Worker(new URL('../worker/assistant.worker.ts', import.meta.url), {
+    // Started from a blob URL that imports the real module: a blob worker inherits this page's
+    // Content Security Policy (the one holding the user's allowed hosts), where a worker loaded
+    // from a URL would obey only its own response headers, which a static host does not send.
+    const moduleUrl = new URL(assistantWorkerUrl, location.href).href;
+    const blob = new Blob([`import ${JSON.stringify(moduleUrl)};\n`], {
+      type: 'text/javascript',
+    });
+    const worker = new Worker(URL.createObjectURL(blob), {
       type: 'module',
       name: 'persona-assistant',
     });

@@ -43,8 +43,30 @@ export class PersonaApp {
     const form = this.page.getByRole('form', { name: 'Add a custom model' });
     await form.getByLabel('Model URL').fill(`${this.modelServer}/${path}`);
     await form.getByLabel('Name (optional)').fill(name);
-    await form.getByRole('button', { name: 'Add model' }).click();
+    await this.submitCustomModel(form);
     await expect(this.modelCard(name)).toBeVisible();
+  }
+
+  /**
+   * The first model from a host allows that host, which reloads the page (a Content Security
+   * Policy is fixed for a page's lifetime): wait for that reload before going on.
+   */
+  private async submitCustomModel(form: Locator): Promise<void> {
+    const allowed = await this.allowedHosts();
+    const submit = form.getByRole('button', { name: 'Add model' });
+    if (allowed.includes(new URL(this.modelServer).origin)) {
+      await submit.click();
+      return;
+    }
+    await Promise.all([this.page.waitForEvent('load'), submit.click()]);
+    await expect(this.modelsView).toBeVisible();
+  }
+
+  /** The hosts the user allowed, as the app keeps them for its Content Security Policy. */
+  async allowedHosts(): Promise<string[]> {
+    return this.page.evaluate(
+      () => JSON.parse(localStorage.getItem('persona.allowedHosts') ?? '[]') as string[],
+    );
   }
 
   async addCustomMlcModel(folderPath: string, libPath: string, name: string): Promise<void> {
@@ -53,7 +75,7 @@ export class PersonaApp {
     await form.getByLabel('Model URL').fill(`${this.modelServer}/${folderPath}`);
     await form.getByLabel(/Model library URL/).fill(`${this.modelServer}/${libPath}`);
     await form.getByLabel('Name (optional)').fill(name);
-    await form.getByRole('button', { name: 'Add model' }).click();
+    await this.submitCustomModel(form);
     await expect(this.modelCard(name)).toBeVisible();
   }
 
@@ -93,6 +115,12 @@ export class PersonaApp {
         }),
       { spec, name },
     );
+    // As the form would: the model's host joins the allowed hosts, effective after the reload.
+    await this.page.evaluate((origin) => {
+      const hosts = JSON.parse(localStorage.getItem('persona.allowedHosts') ?? '[]') as string[];
+      if (!hosts.includes(origin)) hosts.push(origin);
+      localStorage.setItem('persona.allowedHosts', JSON.stringify(hosts));
+    }, new URL(this.modelServer).origin);
     await this.reload();
     await this.openModels();
     await expect(this.modelCard(name)).toBeVisible();
