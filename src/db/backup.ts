@@ -215,6 +215,14 @@ function readBackup(root: unknown): Backup {
   const revisions = list(object, 'revisions', readRevision);
   unique(revisions, (r) => r.id, 'revision id');
   unique(revisions, (r) => String(r.number), 'revision number');
+  // The next commit numbers its revision after the profile's: a mismatch would make every later
+  // change collide with a stored revision number, so the profile could never change again.
+  const newest = revisions.reduce((max, r) => Math.max(max, r.number), 0);
+  if ((profile?.revision ?? 0) !== newest) {
+    throw new BackupError(
+      `the profile is at revision ${profile?.revision ?? 0} but the newest revision is ${newest}`,
+    );
+  }
   const proposals = list(object, 'proposals', readProposal);
   unique(proposals, (p) => p.id, 'proposal id');
   const settings = list(object, 'settings', readSetting);

@@ -288,6 +288,11 @@ describe('parseBackup refuses hostile files', () => {
     ).toMatch(/op must be one of set, remove/);
     expect(
       await refused((file) => {
+        (file.profile as Record<string, unknown>).revision = 0;
+      }),
+    ).toMatch(/profile is at revision 0 but the newest revision is 1/);
+    expect(
+      await refused((file) => {
         file.allowedHosts = ['https://evil.example/path'];
       }),
     ).toMatch(/not a web origin/);
