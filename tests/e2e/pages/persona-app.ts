@@ -299,6 +299,10 @@ export class PersonaApp {
       const file = { name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(text) };
       if (!accept) {
         await input.setInputFiles(file);
+        // The file is read and checked asynchronously: wait for its outcome, a refusal in the
+        // page or the question (answered by the handler above, which must stay until then).
+        const refusal = this.yourData.getByRole('alert');
+        await expect.poll(async () => shown.length > 0 || (await refusal.isVisible())).toBe(true);
         return shown;
       }
       await Promise.all([this.page.waitForEvent('load'), input.setInputFiles(file)]);
