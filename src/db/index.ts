@@ -116,3 +116,14 @@ export {
   type FieldRef,
 } from './evidence';
 export { markConversationsProcessed, type ProcessedConversation } from './learned-until';
+export {
+  BACKUP_FORMAT,
+  BACKUP_VERSION,
+  exportEverything,
+  importEverything,
+  MAX_BACKUP_CHARS,
+  parseBackup,
+  wipeDatabase,
+  type Backup,
+  type BackupParse,
+} from './backup';

@@ -255,4 +255,72 @@ export class PersonaApp {
       .getByRole('button', { name: title, exact: true })
       .click();
   }
+
+  get privacyView(): Locator {
+    return this.page.getByRole('region', { name: 'Privacy' });
+  }
+
+  get yourData(): Locator {
+    return this.page.getByRole('region', { name: 'Your data' });
+  }
+
+  async openPrivacy(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Privacy', exact: true }).click();
+    await expect(this.yourData).toBeVisible();
+  }
+
+  /** Exports everything and returns the downloaded file's name and text. */
+  async exportEverything(): Promise<{ name: string; text: string }> {
+    await this.openPrivacy();
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download'),
+      this.yourData.getByRole('button', { name: 'Export everything' }).click(),
+    ]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { name: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  /**
+   * Chooses a backup file to import. When the file is accepted the app asks to replace
+   * everything: `accept` answers, and an accepted import reloads the page.
+   */
+  async importBackup(text: string, { accept = true } = {}): Promise<string[]> {
+    await this.openPrivacy();
+    const shown: string[] = [];
+    const answer = (dialog: Dialog) => {
+      shown.push(dialog.message());
+      void (accept ? dialog.accept() : dialog.dismiss());
+    };
+    this.page.on('dialog', answer);
+    try {
+      const input = this.yourData.getByLabel('Import a backup file');
+      const file = { name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(text) };
+      if (!accept) {
+        await input.setInputFiles(file);
+        // The file is read and checked asynchronously: wait for its outcome, a refusal in the
+        // page or the question (answered by the handler above, which must stay until then).
+        const refusal = this.yourData.getByRole('alert');
+        await expect.poll(async () => shown.length > 0 || (await refusal.isVisible())).toBe(true);
+        return shown;
+      }
+      await Promise.all([this.page.waitForEvent('load'), input.setInputFiles(file)]);
+      await expect(this.page.getByRole('heading', { name: 'Persona' })).toBeVisible();
+    } finally {
+      this.page.off('dialog', answer);
+    }
+    return shown;
+  }
+
+  /** Erases everything, confirming; the page reloads into first run. */
+  async eraseEverything(): Promise<void> {
+    await this.openPrivacy();
+    this.page.once('dialog', (dialog) => void dialog.accept());
+    await Promise.all([
+      this.page.waitForEvent('load'),
+      this.yourData.getByRole('button', { name: 'Erase everything…' }).click(),
+    ]);
+    await expect(this.page.getByRole('heading', { name: 'Persona' })).toBeVisible();
+  }
 }

@@ -1,0 +1,105 @@
+import { expect, test, type Page } from '@playwright/test';
+import { PersonaApp } from './pages/persona-app';
+
+/** The app with the scripted engine that learns "Location: Berlin" from "I just moved to Berlin". */
+async function appWithBerlinScript(page: Page): Promise<PersonaApp> {
+  const app = new PersonaApp(page);
+  await app.open();
+  await app.addScriptedModel('berlin', 'Scripted');
+  await app.loadModel('Scripted');
+  await app.backToChat();
+  return app;
+}
+
+/** The backup without its export time, which differs between two exports of the same data. */
+function contents(text: string): Record<string, unknown> {
+  const backup = JSON.parse(text) as Record<string, unknown>;
+  delete backup.exportedAt;
+  return backup;
+}
+
+test.describe('your data is yours', () => {
+  test('export everything, erase everything, import it back', async ({ page }) => {
+    const app = await appWithBerlinScript(page);
+    await app.chatOnce('I just moved to Berlin and the flat is still full of boxes.');
+    await app.chatOnce('Can you recommend restaurants?');
+    await app.chatOnce('Thanks, that is all for today.');
+    await app.startNewChat();
+    await expect(app.learnedNotice).toContainText('Persona learned 1 thing: Location: Berlin');
+
+    const exported = await app.exportEverything();
+    expect(exported.name).toMatch(/^persona-backup-\d{4}-\d{2}-\d{2}\.json$/);
+    const before = contents(exported.text);
+    expect(before.format).toBe('persona-backup');
+    expect(before.conversations).toHaveLength(4);
+    expect(before.revisions).toHaveLength(1);
+
+    // Stand-ins for downloaded model files: WebLLM keeps them in Cache Storage, wllama in the
+    // origin-private file system.
+    await page.evaluate(async () => {
+      const cache = await caches.open('webllm/model');
+      await cache.put('/model-shard.bin', new Response('weights'));
+      const root = await navigator.storage.getDirectory();
+      const folder = await root.getDirectoryHandle('cache', { create: true });
+      await folder.getFileHandle('model.gguf', { create: true });
+    });
+
+    await app.eraseEverything();
+    const leftInCaches = await page.evaluate(async () => {
+      const names: string[] = await caches.keys();
+      const root = (await navigator.storage.getDirectory()) as unknown as {
+        keys(): AsyncIterable<string>;
+      };
+      for await (const name of root.keys()) names.push(name);
+      return names;
+    });
+    expect(leftInCaches).toEqual([]);
+    // First run again: no conversations, the Models view, an empty profile, no allowed hosts.
+    await expect(app.modelsView).toBeVisible();
+    await expect(app.conversationList()).toHaveCount(0);
+    expect(await app.allowedHosts()).toEqual([]);
+    await app.openProfile();
+    await expect(app.profileField('Demographics', 'Location')).toHaveCount(0);
+
+    const shown = await app.importBackup(exported.text);
+    expect(shown.join('\n')).toMatch(/Replace EVERYTHING on this device/);
+    // Every conversation, message, profile field, revision and setting came back as it was
+    // (exported before anything is opened: opening a conversation changes a setting).
+    const again = await app.exportEverything();
+    expect(contents(again.text)).toEqual(before);
+    await app.openProfile();
+    await expect(app.profileField('Demographics', 'Location')).toContainText('Berlin');
+    await expect(app.conversationList()).toHaveCount(4);
+    await page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('button', { name: /Berlin/ })
+      .first()
+      .click();
+    await expect(app.messages('user').first()).toContainText('I just moved to Berlin');
+  });
+
+  test('a hostile backup is refused in words and changes nothing', async ({ page }) => {
+    const app = await appWithBerlinScript(page);
+    await app.chatOnce('Hello there');
+    const { text } = await app.exportEverything();
+    const before = contents(text);
+
+    const newer = JSON.stringify({ ...JSON.parse(text), version: 99 });
+    expect(await app.importBackup(newer, { accept: false })).toEqual([]);
+    await expect(app.yourData.getByRole('alert')).toContainText('newer version of Persona');
+    await expect(app.yourData.getByRole('alert')).toContainText('Nothing was changed');
+
+    const polluted = text.replace('{', '{"__proto__": {"polluted": true},');
+    expect(await app.importBackup(polluted, { accept: false })).toEqual([]);
+    await expect(app.yourData.getByRole('alert')).toContainText('unexpected property "__proto__"');
+    expect(await page.evaluate(() => 'polluted' in {})).toBe(false);
+
+    // Declining the confirmation of a valid file changes nothing either.
+    expect(
+      await app.importBackup(text.replace('Hello there', 'Changed'), { accept: false }),
+    ).toHaveLength(1);
+
+    await expect(app.conversationList()).toHaveCount(1);
+    expect(contents((await app.exportEverything()).text)).toEqual(before);
+  });
+});

@@ -1,0 +1,308 @@
+/**
+ * Whole-device backup: a round trip restores every table exactly, and a hostile or broken file
+ * is refused with words the user can act on and leaves the stored data untouched.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BACKUP_VERSION,
+  exportEverything,
+  importEverything,
+  MAX_BACKUP_CHARS,
+  parseBackup,
+  PROFILE_ROW_ID,
+  wipeDatabase,
+  type Backup,
+  type PersonaDatabase,
+} from '../../src/db';
+import {
+  freshDatabase,
+  makeAppliedSet,
+  makeConversation,
+  makeEvidence,
+  makeField,
+  makeMessage,
+  makeProfile,
+  makeRevision,
+  makeSetChange,
+  makeWebLLMSpec,
+  makeWllamaSpec,
+} from './factories';
+
+const NOW = 1_700_000_500_000;
+const opened: PersonaDatabase[] = [];
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((db) => db.delete()));
+});
+
+function database(): PersonaDatabase {
+  const db = freshDatabase();
+  opened.push(db);
+  return db;
+}
+
+/** A database with a row in every table, including optional properties. */
+async function seeded(): Promise<PersonaDatabase> {
+  const db = database();
+  const conversation = makeConversation({ title: 'Moving', learnedUntil: 1_700_000_001_000 });
+  const user = makeMessage({ conversationId: conversation.id, content: 'I moved to Berlin' });
+  const reply = makeMessage({
+    conversationId: conversation.id,
+    role: 'assistant',
+    status: 'error',
+    error: { code: 'engine', message: 'Out of memory' },
+    modelId: 'tiny',
+    droppedTurns: 2,
+    stats: { promptTokens: 10, completionTokens: 5, tokensPerSecond: 12.5 },
+  });
+  const field = makeField({
+    value: 'Berlin',
+    source: 'learned',
+    evidence: [makeEvidence({ conversationId: conversation.id, messageId: user.id })],
+  });
+  const wllama = makeWllamaSpec();
+  await db.conversations.add(conversation);
+  await db.messages.bulkAdd([user, reply]);
+  await db.profile.add({
+    id: PROFILE_ROW_ID,
+    profile: makeProfile({ Demographics: { Location: field } }),
+    revision: 1,
+  });
+  await db.revisions.add({
+    ...makeRevision({ changes: [makeAppliedSet('Demographics', 'Location', field)] }),
+    number: 1,
+  });
+  await db.proposals.add({
+    id: 'p1',
+    revisionGroup: 'job-1',
+    change: makeSetChange(),
+    createdAt: NOW,
+    status: 'accepted',
+    resolvedAt: NOW + 1,
+    revisionId: 'r1',
+  });
+  await db.settings.bulkAdd([
+    { key: 'selectedModel', value: wllama },
+    { key: 'optimizeEvery', value: 5 },
+  ]);
+  await db.customModels.bulkAdd([
+    { id: wllama.id, label: 'Tiny', spec: wllama, addedAt: NOW },
+    {
+      id: 'web',
+      label: 'Web',
+      spec: makeWebLLMSpec({ id: 'web', vramRequiredMB: 12.5 }),
+      addedAt: NOW,
+    },
+  ]);
+  await db.jobs.add({
+    id: 'job-1',
+    kind: 'optimize',
+    status: 'running',
+    conversationIds: [conversation.id],
+    createdAt: NOW,
+    updatedAt: NOW,
+    attempts: 1,
+  });
+  return db;
+}
+
+/** Every table's rows (jobs included, to see that an import leaves none behind). */
+async function snapshot(db: PersonaDatabase): Promise<Record<string, unknown[]>> {
+  const entries = await Promise.all(
+    db.tables.map(async (table) => [table.name, await table.toArray()] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+function parsed(text: string): Backup {
+  const result = parseBackup(text);
+  if (!result.ok) throw new Error(result.error);
+  return result.backup;
+}
+
+async function exported(): Promise<{ db: PersonaDatabase; backup: Backup; text: string }> {
+  const db = await seeded();
+  const backup = await exportEverything(db, NOW, ['http://127.0.0.1:4174']);
+  return { db, backup, text: JSON.stringify(backup) };
+}
+
+describe('exportEverything and importEverything', () => {
+  it('round trips every table exactly, jobs left out', async () => {
+    const { db, text } = await exported();
+    const before = await snapshot(db);
+    const target = database();
+    await target.jobs.add({ ...(before.jobs?.[0] as object), id: 'other' } as never);
+    const backup = parsed(text);
+    expect(backup.allowedHosts).toEqual(['http://127.0.0.1:4174']);
+    await importEverything(target, backup);
+    expect(await snapshot(target)).toEqual({ ...before, jobs: [] });
+    // And a second export reads the same rows back.
+    const again = await exportEverything(target, NOW, backup.allowedHosts);
+    expect(again).toEqual(JSON.parse(text));
+  });
+
+  it('replaces existing data rather than merging', async () => {
+    const { text } = await exported();
+    const target = database();
+    await target.conversations.add(makeConversation({ title: 'Old' }));
+    await importEverything(target, parsed(text));
+    expect((await target.conversations.toArray()).map((c) => c.title)).toEqual(['Moving']);
+  });
+
+  it('is all or nothing: a failure part way leaves the old data intact', async () => {
+    const { backup } = await exported();
+    const target = await seeded();
+    const before = await snapshot(target);
+    // Two messages with one id: the tables are already cleared when the second bulkAdd fails.
+    const [message] = backup.messages;
+    if (!message) throw new Error('seed has messages');
+    const broken: Backup = { ...backup, messages: [message, message] };
+    await expect(importEverything(target, broken)).rejects.toThrow();
+    expect(await snapshot(target)).toEqual(before);
+  });
+
+  it('wipeDatabase empties every table', async () => {
+    const db = await seeded();
+    await wipeDatabase(db);
+    const after = await snapshot(db);
+    expect(Object.values(after).every((rows) => rows.length === 0)).toBe(true);
+  });
+});
+
+describe('parseBackup refuses hostile files', () => {
+  async function refused(mutate: (file: Record<string, unknown>) => unknown): Promise<string> {
+    const { text } = await exported();
+    const file = JSON.parse(text) as Record<string, unknown>;
+    const changed = mutate(file);
+    const result = parseBackup(typeof changed === 'string' ? changed : JSON.stringify(file));
+    expect(result.ok).toBe(false);
+    return result.ok ? '' : result.error;
+  }
+
+  const first = (file: Record<string, unknown>, key: string): Record<string, unknown> =>
+    (file[key] as Record<string, unknown>[])[0] ?? {};
+
+  it('malformed JSON', async () => {
+    expect(await refused(() => '{"format": "persona-backup",')).toMatch(/not valid JSON/);
+  });
+
+  it('another format', async () => {
+    expect(await refused(() => JSON.stringify({ format: 'persona-profile', version: 1 }))).toMatch(
+      /not a Persona backup/,
+    );
+  });
+
+  it('a newer version', async () => {
+    const error = await refused((file) => {
+      file.version = BACKUP_VERSION + 98;
+    });
+    expect(error).toMatch(/newer version of Persona/);
+  });
+
+  it('an oversized file', async () => {
+    expect(await refused(() => ' '.repeat(MAX_BACKUP_CHARS + 1))).toMatch(/too large/);
+  });
+
+  it('a depth bomb', async () => {
+    expect(await refused(() => `${'['.repeat(10_000)}${']'.repeat(10_000)}`)).toMatch(
+      /nested too deeply/,
+    );
+  });
+
+  it('prototype keys, at the top and in a row', async () => {
+    expect(
+      await refused((file) => JSON.stringify(file).replace('{', '{"__proto__":{"polluted":1},')),
+    ).toMatch(/unexpected property "__proto__"/);
+    expect(
+      await refused((file) =>
+        JSON.stringify(file).replace('"title":', '"constructor":{"prototype":{}},"title":'),
+      ),
+    ).toMatch(/unexpected property "constructor"/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('a message whose conversation is not in the file', async () => {
+    const error = await refused((file) => {
+      first(file, 'messages').conversationId = 'elsewhere';
+    });
+    expect(error).toMatch(/conversation that is not in the file/);
+  });
+
+  it('a wrong enum value', async () => {
+    expect(
+      await refused((file) => {
+        first(file, 'messages').role = 'system';
+      }),
+    ).toMatch(/role must be one of user, assistant/);
+    expect(
+      await refused((file) => {
+        first(file, 'messages').status = 'done';
+      }),
+    ).toMatch(/status must be one of/);
+  });
+
+  it('huge strings and ids', async () => {
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').id = 'x'.repeat(129);
+      }),
+    ).toMatch(/longer than 128/);
+    expect(
+      await refused((file) => {
+        first(file, 'messages').content = 'x'.repeat(1_000_001);
+      }),
+    ).toMatch(/longer than 1000000/);
+  });
+
+  it('non-finite or missing timestamps, unknown settings, bad specs, bad profiles', async () => {
+    expect(
+      await refused((file) => {
+        delete first(file, 'conversations').createdAt;
+      }),
+    ).toMatch(/createdAt must be a number/);
+    expect(
+      await refused((file) => {
+        (file.settings as unknown[]).push({ key: 'telemetry', value: true });
+      }),
+    ).toMatch(/unknown setting/);
+    expect(
+      await refused((file) => {
+        (file.settings as unknown[]).push({ key: 'sendOnEnter', value: 'yes' });
+      }),
+    ).toMatch(/cannot take that value/);
+    expect(
+      await refused((file) => {
+        (first(file, 'customModels').spec as Record<string, unknown>).url = 'javascript:alert(1)';
+      }),
+    ).toMatch(/web address/);
+    expect(
+      await refused((file) => {
+        (file.profile as Record<string, unknown>).profile = { sections: 'no' };
+      }),
+    ).toMatch(/profile is invalid/);
+    expect(
+      await refused((file) => {
+        (first(file, 'revisions').changes as Record<string, unknown>[]).push({ op: 'rename' });
+      }),
+    ).toMatch(/op must be one of set, remove/);
+    expect(
+      await refused((file) => {
+        (file.profile as Record<string, unknown>).revision = 0;
+      }),
+    ).toMatch(/profile is at revision 0 but the newest revision is 1/);
+    expect(
+      await refused((file) => {
+        file.allowedHosts = ['https://evil.example/path'];
+      }),
+    ).toMatch(/not a web origin/);
+  });
+
+  it('a refused file changes nothing stored', async () => {
+    const db = await seeded();
+    const before = await snapshot(db);
+    const result = parseBackup('{"format":"persona-backup","version":99}');
+    expect(result.ok).toBe(false);
+    expect(await snapshot(db)).toEqual(before);
+  });
+});
