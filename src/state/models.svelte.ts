@@ -76,8 +76,8 @@ export class ModelsState {
   }
 
   /** Probes the device and brings back the model used last time, if it is still cached. */
-  async init(): Promise<Settings> {
-    const settings = await getAllSettings(this.#db);
+  async init(known?: Settings): Promise<Settings> {
+    const settings = known ?? (await getAllSettings(this.#db));
     this.#selected ??= settings.selectedModel;
     await this.refreshDevice();
     await this.refreshCached();
