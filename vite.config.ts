@@ -1,6 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { bootstrapScript, headerPolicy } from './src/core/security/csp';
+import { bootstrapScript, headerPolicy } from './src/core/security/csp.ts';
 
 const BOOTSTRAP_FILE = 'csp-bootstrap.js';
 

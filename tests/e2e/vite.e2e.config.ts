@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig, type Plugin } from 'vite';
-import base from '../../vite.config';
+import base from '../../vite.config.ts';
 
 const realLoader = fileURLToPath(new URL('../../src/worker/engine-loader.ts', import.meta.url));
 const testLoader = fileURLToPath(new URL('../doubles/e2e-engine-loader.ts', import.meta.url));
