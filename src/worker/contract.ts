@@ -11,6 +11,7 @@ import type {
   LoadProgress,
   ModelSpec,
 } from '../engine/engine';
+import type { BenchDataset, BenchProgress, BenchRole, BenchSettings } from '../core/bench/types';
 
 export interface ReplyRequest {
   conversationId: string;
@@ -82,6 +83,30 @@ export interface LearningOutcome {
 export interface LearningApi {
   /** Queues the sessions that have ended (every k-th, per settings) and runs the queue. */
   schedule(request: ScheduleRequest): Promise<LearningOutcome>;
+}
+
+export interface LabStartRequest {
+  dataset: BenchDataset;
+  /** The model for each role; the optimizer uses the assistant's. Stored with the run for resume. */
+  roles: Record<BenchRole, ModelSpec>;
+  settings: BenchSettings;
+}
+
+/**
+ * PersonaBench runs (issue #5). Everything a run reads and writes lives in the lab's own
+ * database; the user's profile and conversations are never touched. Progress is persisted after
+ * every model call, so a stop, a crash or a closed tab loses nothing and a resume repeats nothing.
+ */
+export interface LabApi {
+  /** Creates a run and works on it until it is done, stopped or failed. */
+  start(
+    request: LabStartRequest,
+    onProgress: (progress: BenchProgress) => void,
+  ): Promise<BenchProgress>;
+  /** Continues a stopped or interrupted run from where it stopped. */
+  resume(runId: string, onProgress: (progress: BenchProgress) => void): Promise<BenchProgress>;
+  /** Stops the run in progress after the current model call; it can be resumed. */
+  stop(): Promise<void>;
 }
 
 export interface AssistantApi {
