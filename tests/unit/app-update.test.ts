@@ -61,7 +61,7 @@ async function started(registration = new FakeRegistration()) {
   const update = new AppUpdate({
     scriptUrl: '/sw.js',
     scope: '/',
-    host: host as unknown as ServiceWorkerHost,
+    host: host,
     reloadPage,
     checkEveryMs: 0,
   });
@@ -133,7 +133,7 @@ describe('AppUpdate', () => {
     const failing = new AppUpdate({
       scriptUrl: '/sw.js',
       scope: '/',
-      host: host as unknown as ServiceWorkerHost,
+      host: host,
       checkEveryMs: 0,
     });
     await expect(failing.start()).resolves.toBeUndefined();
