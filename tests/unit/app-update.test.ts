@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AppUpdate, type ServiceWorkerHost } from '../../src/state/app-update.svelte';
+import { AppUpdate } from '../../src/state/app-update.svelte';
 
 /** A service worker as far as the page sees one: a state and a message port. */
 class FakeWorker extends EventTarget {
