@@ -101,7 +101,11 @@ test.describe('installable', () => {
       ).toBe(true);
     }
 
-    await app.reload();
+    const reloaded = await page.reload();
+    await expect(page.getByRole('heading', { name: 'Persona' })).toBeVisible();
+    // The page now comes from the service worker's cache, still with the server's policy header.
+    expect(reloaded?.fromServiceWorker()).toBe(true);
+    expect(reloaded?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null)).toBe(
       script,
     );
