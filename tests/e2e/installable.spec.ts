@@ -72,6 +72,10 @@ test.describe('installable', () => {
       return registration.active?.scriptURL ?? '';
     });
     expect(new URL(script).pathname).toBe('/sw.js');
+    // The worker has no document for a <meta> policy: where the server sends its header policy,
+    // that covers the worker script too.
+    const workerScript = await page.request.get(script);
+    expect(workerScript.headers()['content-security-policy']).toContain("script-src 'self'");
 
     // The whole shell is in the precache, including what loads only later: the assistant
     // worker, both engines' code and wllama's wasm.

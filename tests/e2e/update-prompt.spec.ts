@@ -71,6 +71,14 @@ test('a new version waits for Reload, then takes over; other tabs are told, not 
     (window as Window & { untouched?: boolean }).untouched = true;
   });
 
+  // Stand-ins for downloaded models: WebLLM's Cache Storage and wllama's private files.
+  await page.evaluate(async () => {
+    await (await caches.open('webllm/model')).put('/model-shard.bin', new Response('weights'));
+    const root = await navigator.storage.getDirectory();
+    const folder = await root.getDirectoryHandle('cache', { create: true });
+    await folder.getFileHandle('model.gguf', { create: true });
+  });
+
   deployNewVersion();
   // The check an open tab makes every hour (a navigation makes it too).
   await page.evaluate(async () => {
@@ -102,6 +110,16 @@ test('a new version waits for Reload, then takes over; other tabs are told, not 
       };
     }),
   ).toEqual({ controlled: true, waiting: null });
+
+  // Activating the new version cleared only the old precache entries, not the models.
+  expect(
+    await page.evaluate(async () => {
+      const shard = await (await caches.open('webllm/model')).match('/model-shard.bin');
+      const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('cache');
+      await folder.getFileHandle('model.gguf');
+      return shard ? await shard.text() : null;
+    }),
+  ).toBe('weights');
 
   // The other tab may be mid-reply: it keeps running and offers the reload instead.
   await expect(other.getByTestId('app-update')).toHaveText(
