@@ -72,7 +72,8 @@ function installableApp(): Plugin[] {
       ],
     },
     workbox: {
-      globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}'],
+      // The Lab's shipped PersonaBench set is data the app fetches, so it is part of the shell.
+      globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'personabench/**/*.json'],
       // The WebLLM runtime chunk and wllama's wasm are several MB each; without this Workbox
       // would leave them out and the app could not start an engine offline.
       maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
