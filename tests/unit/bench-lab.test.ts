@@ -102,6 +102,9 @@ describe('PersonaBench lab runner', () => {
       ok: true,
       value: { helpfulness: 8, personalization: 6, reason: 'Fine.' },
     });
+    // Every call is kept with its session; the replay copies went once each chain was stored.
+    expect(sessions.reduce((n, s) => n + s.calls.length, 0)).toBe(ctx.engine.requests.length);
+    expect(await ctx.db.calls.count()).toBe(0);
     const run = await getRun(ctx.db, 'run-1');
     expect(run).toMatchObject({
       status: 'done',

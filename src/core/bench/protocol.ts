@@ -92,6 +92,11 @@ export interface ProtocolDeps {
   storedPersonaResults: ReadonlySet<string>;
   saveSession: (session: BenchSession) => Promise<void>;
   savePersonaResult: (result: BenchPersonaResult) => Promise<void>;
+  /**
+   * A persona's chain under a condition is stored whole: its recorded calls (keys starting with
+   * `keyPrefix`) are no longer needed for a replay.
+   */
+  chainDone: (keyPrefix: string) => Promise<void>;
   /** The chat prompt's profile budget (the app's setting). */
   profileTokenBudget: number;
 }
@@ -218,6 +223,7 @@ export class BenchProtocol {
       }
     }
     if (learned) await this.#finishPersona(chain);
+    await this.#deps.chainDone(`${chain.base}/`);
   }
 
   #step(chain: Chain, what: string): string {
