@@ -30,6 +30,27 @@ export interface BenchPersona {
   /** The true persona, in our profile format (PersonaBench dictionaries are converted on load). */
   golden: Profile;
   scenes: BenchScene[];
+  /**
+   * Facts that change mid-way through the scenes (a move, a new diet, a new job), when the dataset
+   * declares them (`changes` in its index.json). Absent for the released PersonaBench files.
+   */
+  changes?: BenchChange[];
+}
+
+/**
+ * A fact of the persona that changes during its timeline: from scene `sceneIndex` on, `after`
+ * holds instead of `before`. `section`/`key` name the golden persona's field, which holds the
+ * state at the end, so a learned profile must update the fact, not only accumulate facts.
+ */
+export interface BenchChange {
+  /** 0-based index of the first scene in which `after` holds (never 0). */
+  sceneIndex: number;
+  /** Section and key of the field in the golden profile, e.g. Demographics › Location. */
+  section: string;
+  key: string;
+  /** Short words the scene contexts use for the old and new state, e.g. "Berlin" and "Lisbon". */
+  before: string;
+  after: string;
 }
 
 export interface BenchDataset {
