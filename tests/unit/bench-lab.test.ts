@@ -159,6 +159,50 @@ describe('PersonaBench lab runner', () => {
     expect(result?.fieldSimilarity).toBeCloseTo(20 / 9, 10);
   });
 
+  it('plays a fact that changes mid-way at the state of each scene, and checks the profile followed it', async () => {
+    const ctx = setup();
+    const dataset = makeDataset(1, 3);
+    const [persona] = dataset.personas;
+    if (!persona) throw new Error('no persona');
+    persona.changes = [
+      {
+        sceneIndex: 1,
+        section: 'Demographics',
+        key: 'Location',
+        before: 'Hamburg',
+        after: 'Berlin',
+      },
+    ];
+    await ctx.runner.start(labRequest(['golden', 'learned-k1'], {}, dataset), ctx.onProgress);
+
+    const goldenPrompts = calls(ctx.engine, 'assistant')
+      .map(systemOf)
+      .filter((p) => p.includes('<user-profile>') && p.includes('nurse'));
+    expect(goldenPrompts.map((p) => /Location: (\w+)/u.exec(p)?.[1])).toEqual([
+      'Hamburg',
+      'Hamburg',
+      'Berlin',
+      'Berlin',
+      'Berlin',
+      'Berlin',
+    ]);
+    const simulated = calls(ctx.engine, 'simulator').map(systemOf);
+    expect(simulated[0]).toContain('Location: Hamburg, Germany');
+    expect(simulated.at(-1)).toContain('Location: Berlin, Germany');
+
+    const [result] = await runPersonaResults(ctx.db, 'run-1');
+    expect(result?.factUpdates).toEqual([
+      {
+        section: 'Demographics',
+        key: 'Location',
+        before: 'Hamburg',
+        after: 'Berlin',
+        learned: 'Berlin',
+        status: 'updated',
+      },
+    ]);
+  });
+
   it('resumes a stopped run without repeating a call and ends with the same results', async () => {
     const request = labRequest(['none', 'learned-k1', 'rag'], { stability: true });
     const whole = setup();

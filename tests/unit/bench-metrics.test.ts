@@ -8,7 +8,8 @@ import {
 } from '../../src/core/bench/prompts';
 import { retrieveEarlierTurns, retrievedInstructions } from '../../src/core/bench/rag';
 import { deriveSeed } from '../../src/core/bench/seed';
-import { fieldSimilarity, tokenF1 } from '../../src/core/bench/similarity';
+import { factUpdate, fieldSimilarity, tokenF1 } from '../../src/core/bench/similarity';
+import { goldenAt } from '../../src/core/bench/timeline';
 import { measureDrift, stabilitySessions } from '../../src/core/bench/stability';
 import { makeScene, profileOf } from './bench-factories';
 
@@ -157,5 +158,49 @@ describe('profile stability', () => {
     });
     expect(measureDrift(golden, before, before, [])).toMatchObject({ changed: 0, drift: 0 });
     expect(measureDrift(golden, profileOf({}), after, [])).toMatchObject({ drift: null });
+  });
+});
+
+describe('facts that change mid-way', () => {
+  const persona = {
+    id: 'mara',
+    name: 'Mara',
+    golden: profileOf({ Demographics: { Location: 'Lisbon, Portugal', Age: '34' } }),
+    scenes: [0, 1, 2, 3].map(makeScene),
+    changes: [
+      {
+        sceneIndex: 2,
+        section: 'Demographics',
+        key: 'Location',
+        before: 'Berlin',
+        after: 'Lisbon',
+      },
+    ],
+  };
+
+  it('gives the persona as it was at each scene', () => {
+    const location = (scene: number) =>
+      goldenAt(persona, scene).sections[0]?.fields.Location?.value;
+    expect([0, 1, 2, 3].map(location)).toEqual([
+      'Berlin, Portugal',
+      'Berlin, Portugal',
+      'Lisbon, Portugal',
+      'Lisbon, Portugal',
+    ]);
+    expect(goldenAt(persona, 3)).toBe(persona.golden);
+  });
+
+  it('tells an updated fact from a stale, missing or other one', () => {
+    const [change] = persona.changes;
+    if (!change) throw new Error('no change');
+    const learned = (value: string) => profileOf({ Demographics: { location: value } });
+    expect(factUpdate(learned('Lisbon'), change)).toMatchObject({
+      status: 'updated',
+      learned: 'Lisbon',
+    });
+    expect(factUpdate(learned('Berlin'), change).status).toBe('stale');
+    expect(factUpdate(learned('Berlin, moving to Lisbon'), change).status).toBe('stale');
+    expect(factUpdate(learned('Porto'), change).status).toBe('other');
+    expect(factUpdate(profileOf({}), change)).toMatchObject({ status: 'missing', learned: null });
   });
 });

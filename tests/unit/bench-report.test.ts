@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  factUpdateSummary,
   formatTable1,
   optimizerOverhead,
   runToCsv,
@@ -196,6 +197,25 @@ describe('PersonaBench report', () => {
         changed: 1,
         replacedByDecoy: 1,
       },
+    ]);
+  });
+
+  it('counts the facts that changed mid-way by what the learned profile made of them', () => {
+    const fact = (status: 'updated' | 'stale' | 'missing' | 'other') => ({
+      section: 'Demographics',
+      key: 'Location',
+      before: 'Berlin',
+      after: 'Lisbon',
+      learned: null,
+      status,
+    });
+    const withFacts = [
+      { ...result('learned-k1', 'a', 6, 4), factUpdates: [fact('updated'), fact('stale')] },
+      { ...result('learned-k1', 'b', 6, 4), factUpdates: [fact('updated')] },
+      result('learned-k3', 'a', 6, 4),
+    ];
+    expect(factUpdateSummary(withFacts)).toEqual([
+      { condition: 'learned-k1', facts: 3, updated: 2, stale: 1, missing: 0, other: 0 },
     ]);
   });
 
