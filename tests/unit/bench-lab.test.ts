@@ -20,6 +20,7 @@ import {
   kindOf,
   labRequest,
   makeDataset,
+  spec,
   systemOf,
   type CallKind,
 } from './bench-factories';
@@ -326,6 +327,43 @@ describe('PersonaBench lab runner', () => {
     expect(steps).toContain('learned-k1 · Mara · scene 1/2 · optimizer');
     expect(steps).toContain('learned-k1 · Mara · persona similarity');
     expect(ctx.progress.at(-1)).toMatchObject({ status: 'done', done: 3, total: 3 });
+  });
+
+  it('loads one engine per distinct model, gives each role its own, and unloads them at the end', async () => {
+    const db = openLabDatabase(`persona-lab-test-${crypto.randomUUID()}`);
+    const engines: ScriptedEngine[] = [];
+    const runner = new LabRunner({
+      db: () => db,
+      loadEngine: () => {
+        const engine = new ScriptedEngine();
+        engine.respond = defaultCast;
+        engines.push(engine);
+        return Promise.resolve(engine);
+      },
+      tryLock: (_name, work) => work(),
+      now: () => 0,
+      clock: () => T0,
+      appVersion: 'test',
+    });
+    const request = labRequest(['learned-k1'], { personaLimit: 1, sceneLimit: 2 });
+    request.roles = {
+      assistant: spec('small.gguf'),
+      simulator: spec('small.gguf'),
+      judge: spec('judge.gguf'),
+    };
+    const done = await runner.start(request, () => undefined);
+
+    expect(done.status).toBe('done');
+    expect(engines).toHaveLength(2);
+    const [shared, judge] = engines;
+    expect(new Set(shared?.requests.map(kindOf))).toEqual(
+      new Set(['assistant', 'simulator', 'optimizer']),
+    );
+    expect(new Set(judge?.requests.map(kindOf))).toEqual(new Set(['judge', 'similarity']));
+    expect(engines.map((e) => e.loaded)).toEqual([null, null]);
+    const [session] = await runSessions(db, done.runId);
+    expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('judge:judge.gguf');
+    expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('optimizer:small.gguf');
   });
 
   it('refuses a request it cannot run, with a typed error', async () => {
