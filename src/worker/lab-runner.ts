@@ -151,6 +151,10 @@ export class LabRunner implements LabApi {
     try {
       const progress = await work;
       if (progress === null) {
+        // Another tab holds the lab: a run this call just created waits, resumable, for its turn.
+        if (run.done === 0 && run.status === 'running') {
+          await updateRun(this.#deps.db(), run.id, { status: 'stopped' });
+        }
         throw new AppError('busy', 'A benchmark run is in progress in another tab.');
       }
       return progress;

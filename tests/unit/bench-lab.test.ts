@@ -376,6 +376,26 @@ describe('PersonaBench lab runner', () => {
     });
     expect(await listRuns(ctx.db)).toEqual([]);
   });
+
+  it('answers busy while another tab runs the lab, and keeps the new run resumable', async () => {
+    const ctx = setup();
+    const elsewhere = new LabRunner({
+      db: () => ctx.db,
+      loadEngine: () => Promise.resolve(ctx.engine),
+      tryLock: () => Promise.resolve(null),
+      now: () => 0,
+      clock: () => T0,
+      appVersion: 'test',
+      newId: () => 'run-elsewhere',
+    });
+    await expect(elsewhere.start(labRequest(['none']), ctx.onProgress)).rejects.toMatchObject({
+      code: 'busy',
+    });
+    expect((await getRun(ctx.db, 'run-elsewhere'))?.status).toBe('stopped');
+    expect(ctx.engine.requests).toHaveLength(0);
+    const resumed = await ctx.runner.resume('run-elsewhere', ctx.onProgress);
+    expect(resumed).toMatchObject({ status: 'done', done: 6, total: 6 });
+  });
 });
 
 describe('the lab inside the assistant worker', () => {
