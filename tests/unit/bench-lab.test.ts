@@ -298,7 +298,9 @@ describe('PersonaBench lab runner', () => {
       undefined,
     ]);
 
-    expect(s3?.error).toMatch(/simulator.*not valid twice.*must say what they need next/u);
+    expect(s3?.error).toMatch(
+      /^The user simulator gave no valid answer: an unsatisfied user must say what they need next$/u,
+    );
     expect(s3?.satisfied).toBe(false);
     expect(s3?.calls.filter((c) => c.role === 'simulator')).toHaveLength(2);
 
@@ -312,6 +314,24 @@ describe('PersonaBench lab runner', () => {
       sessions: 3,
       failures: 2,
     });
+  });
+
+  it('records a judgement whose prompt cannot fit the model as a failure, without calling it', async () => {
+    const ctx = setup();
+    // The judge's JSON budget (320) and its prompt (a few hundred) overflow 600 tokens; the
+    // assistant (a quarter of the window for the reply) and the simulator still fit.
+    ctx.engine.contextWindow = 600;
+    const done = await ctx.runner.start(
+      labRequest(['none'], { personaLimit: 1, sceneLimit: 1, maxTurns: 1 }),
+      ctx.onProgress,
+    );
+    expect(done.status).toBe('done');
+    const [session] = await runSessions(ctx.db, done.runId);
+    expect(calls(ctx.engine, 'judge')).toHaveLength(0);
+    expect(session?.scores).toMatchObject({ ok: false });
+    expect(session?.scores.ok ? '' : session?.scores.error).toMatch(
+      /^The judge gave no valid answer: the prompt needs about \d+ tokens, more than the judge model's 600-token context window$/u,
+    );
   });
 
   it('reports progress at every model call, with the step and an ETA', async () => {
