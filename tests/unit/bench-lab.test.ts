@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { summarizeRun } from '../../src/core/bench/report';
 import type { BenchProgress, BenchSession } from '../../src/core/bench/types';
 import {
+  deleteRun,
   getRun,
   listRuns,
   openLabDatabase,
@@ -385,6 +386,19 @@ describe('PersonaBench lab runner', () => {
     const [session] = await runSessions(db, done.runId);
     expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('judge:judge.gguf');
     expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('optimizer:small.gguf');
+  });
+
+  it('fails a run deleted while it works, leaving nothing of it behind', async () => {
+    const ctx = setup((request) => {
+      if (ctx.engine.requests.length === 3) void deleteRun(ctx.db, 'run-1');
+      return defaultCast(request);
+    });
+    await expect(ctx.runner.start(labRequest(['none']), ctx.onProgress)).rejects.toMatchObject({
+      code: 'invalid-request',
+      message: 'This benchmark run was deleted.',
+    });
+    expect(ctx.progress.at(-1)?.status).toBe('failed');
+    for (const table of ctx.db.tables) expect(await table.count(), table.name).toBe(0);
   });
 
   it('refuses a request it cannot run, with a typed error', async () => {
