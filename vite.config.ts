@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -84,8 +85,16 @@ function installableApp(): Plugin[] {
   });
 }
 
+/** Recorded with every benchmark run, so results can be traced to the build that made them. */
+const appVersion = (
+  JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 export default defineConfig({
   plugins: [svelte(), contentSecurityPolicy(), installableApp()],
+  define: { __APP_VERSION__: JSON.stringify(appVersion) },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

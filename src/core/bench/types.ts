@@ -3,6 +3,7 @@
  * Plain data only: stored in the lab's own IndexedDB database, sent across the worker boundary,
  * written to JSON/CSV. The user's real profile and conversations are never part of a run.
  */
+import type { FinishReason, ModelSpec } from '../../engine/engine';
 import type { Profile } from '../profile/types';
 
 /** One scene of a persona's timeline; in a run, one scene is one session. */
@@ -113,6 +114,8 @@ export interface BenchCall {
   promptTokens: number;
   completionTokens: number;
   ms: number;
+  /** How generation ended ('length': cut off), so a replayed call is judged as the live one was. */
+  finishReason?: FinishReason;
 }
 
 export interface SessionScores {
@@ -162,6 +165,43 @@ export interface BenchSession {
   calls: BenchCall[];
 }
 
+/**
+ * The profile stability experiment (`settings.stability`), run for a learned condition after the
+ * persona's scenes: noise sessions (off-topic small talk) and contradictory sessions (hypotheticals,
+ * role-play, facts about someone else) are played, the optimizer learns from them, and the fields
+ * that should stay put are compared before and after. Added for issue #5 (additive).
+ */
+export interface StabilityResult {
+  /** The injected sessions, in order: what the user said and what the assistant answered. */
+  sessions: { kind: 'noise' | 'contradiction'; turns: BenchTurn[]; decoy?: string }[];
+  /** Golden stable fields (Demographics) the learned profile held before the injection. */
+  stableFields: number;
+  /** Of those, fields whose learned value changed or was removed. */
+  changed: number;
+  /** Of those, fields whose new value carries an injected decoy (wrongly replaced). */
+  replacedByDecoy: number;
+  /** changed / stableFields, 0..1; null when the profile held no stable field to drift. */
+  drift: number | null;
+  /** The optimizer updates that read the injected sessions. */
+  optimizer: OptimizerRunRecord[];
+  profileAfter: Profile;
+}
+
+/**
+ * Whether a fact that changed mid-way (`BenchPersona.changes`) reached the learned profile by the
+ * end: `updated` when the learned value holds the new state's words and not the old one's,
+ * `stale` when it still holds the old state's, `missing` when the field was never learned, `other`
+ * otherwise. Added for issue #5 (additive).
+ */
+export interface FactUpdate {
+  section: string;
+  key: string;
+  before: string;
+  after: string;
+  learned: string | null;
+  status: 'updated' | 'stale' | 'missing' | 'other';
+}
+
 /** End of a persona under a learned condition: how close the learned profile came. */
 export interface BenchPersonaResult {
   runId: string;
@@ -173,6 +213,10 @@ export interface BenchPersonaResult {
   /** Deterministic field-level similarity, 0..10. */
   fieldSimilarity: number;
   calls: BenchCall[];
+  /** With `settings.stability`: how the learned profile held up against noise and contradictions. */
+  stability?: StabilityResult;
+  /** One entry per fact of the persona that changed mid-way (none when it declares no change). */
+  factUpdates?: FactUpdate[];
 }
 
 export type BenchRunStatus = 'running' | 'stopped' | 'done' | 'failed';
@@ -187,6 +231,8 @@ export interface BenchRun {
   /** The dataset itself is stored with the run, so a resume never depends on a file again. */
   dataset: BenchDataset;
   roles: BenchRoles;
+  /** The full model specs behind `roles`, so a resume loads the same models (added, issue #5). */
+  roleSpecs?: Record<BenchRole, ModelSpec>;
   settings: BenchSettings;
   status: BenchRunStatus;
   error?: string;
