@@ -11,7 +11,31 @@ import {
   type Backup,
   type PersonaDatabase,
 } from '../db';
+import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
+
+/**
+ * The worker, as far as replacing or erasing its database concerns it: the `AssistantClient`,
+ * read at the time of use because a lost GPU replaces the worker.
+ */
+export interface WorkerBeforeReplace {
+  readonly api: { data: DataApi; models: { unload(): Promise<void> } };
+}
+
+/**
+ * Stops the worker's reply, profile update and download first: otherwise it would go on writing
+ * into the data that replaced (or erased) the data it was working on. When `work` fails nothing
+ * was changed, so the worker takes work again.
+ */
+async function withWorkerQuiet(worker: WorkerBeforeReplace, work: () => Promise<void>) {
+  await worker.api.data.quiesce();
+  try {
+    await work();
+  } catch (error) {
+    await worker.api.data.resume();
+    throw error;
+  }
+}
 
 /** Downloads everything as `persona-backup-YYYY-MM-DD.json`. */
 export async function downloadBackup(db: PersonaDatabase): Promise<void> {
@@ -31,8 +55,12 @@ export async function downloadBackup(db: PersonaDatabase): Promise<void> {
  * database import succeeded, so a failed import changes nothing at all. The caller reloads: the
  * page's Content Security Policy and every view were built from the old data.
  */
-export async function restoreBackup(db: PersonaDatabase, backup: Backup): Promise<void> {
-  await importEverything(db, backup);
+export async function restoreBackup(
+  db: PersonaDatabase,
+  backup: Backup,
+  worker: WorkerBeforeReplace,
+): Promise<void> {
+  await withWorkerQuiet(worker, () => importEverything(db, backup));
   setUserAllowedHosts(backup.allowedHosts);
 }
 
@@ -43,8 +71,13 @@ export async function restoreBackup(db: PersonaDatabase, backup: Backup): Promis
  * sessionStorage. Returns the names of what could not be removed after the database was erased,
  * for example a model file the worker still holds open; a reload releases it.
  */
-export async function eraseEverything(db: PersonaDatabase): Promise<string[]> {
-  await wipeDatabase(db);
+export async function eraseEverything(
+  db: PersonaDatabase,
+  worker: WorkerBeforeReplace,
+): Promise<string[]> {
+  await withWorkerQuiet(worker, () => wipeDatabase(db));
+  // The loaded model's files are open in the worker; unloading lets them be removed below.
+  await worker.api.models.unload().catch(() => undefined);
   const leftOver: string[] = [];
   if ('caches' in globalThis) {
     for (const name of await caches.keys()) {
