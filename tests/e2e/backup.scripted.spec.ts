@@ -112,3 +112,74 @@ test.describe('your data is yours', () => {
     expect(contents((await app.exportEverything()).text)).toEqual(before);
   });
 });
+
+test.describe('importing or erasing while a reply streams', () => {
+  /** The app with a model that streams one word every 250 ms, mid-way through a reply. */
+  async function midReply(page: Page): Promise<PersonaApp> {
+    const app = new PersonaApp(page);
+    await app.open();
+    await app.addScriptedModel('slow', 'Slow');
+    await app.loadModel('Slow');
+    await app.backToChat();
+    await app.typeAndSend('Tell me everything you were told.');
+    await expect(app.lastReply()).toHaveAttribute('data-status', 'streaming');
+    await expect(app.lastReply()).toContainText('I was told');
+    return app;
+  }
+
+  interface StoredMessage {
+    id: string;
+    role: string;
+    content: string;
+    status: string;
+  }
+
+  const messagesOf = (text: string): StoredMessage[] =>
+    (JSON.parse(text) as { messages: StoredMessage[] }).messages;
+
+  test('an import stops the reply first: the imported reply is exactly as in the file', async ({
+    page,
+  }) => {
+    const app = await midReply(page);
+    // A backup taken mid-reply, holding the reply as far as it had been saved.
+    const backup = await app.exportEverything();
+    const inFile = messagesOf(backup.text).find((m) => m.role === 'assistant');
+    expect(inFile?.status).toBe('streaming');
+    expect(inFile?.content).toContain('I was told');
+
+    await app.importBackup(backup.text);
+    // Well past the worker's next save (every 500 ms), had it gone on streaming.
+    await page.waitForTimeout(1500);
+    const after = messagesOf((await app.exportEverything()).text);
+    const reply = after.find((m) => m.id === inFile?.id);
+    expect(reply?.content).toBe(inFile?.content);
+    // Nobody generates it any more: marked incomplete at start-up, not left streaming.
+    expect(reply?.status).toBe('incomplete');
+    expect(after.map((m) => m.id)).toEqual(messagesOf(backup.text).map((m) => m.id));
+  });
+
+  test('an erase stops the reply first and leaves a first run behind', async ({ page }) => {
+    const app = await midReply(page);
+    await app.eraseEverything();
+    await expect(app.modelsView).toBeVisible();
+    await page.waitForTimeout(1500);
+    await expect(app.conversationList()).toHaveCount(0);
+    const left = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const count = open.result.transaction('messages').objectStore('messages').count();
+            count.onsuccess = () => {
+              open.result.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+    expect(left).toBe(0);
+  });
+});
