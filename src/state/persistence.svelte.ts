@@ -12,7 +12,10 @@ export interface AskedMemory {
   setItem(key: string, value: string): void;
 }
 
-/** localStorage key; erasing everything clears it, so the next first download asks again. */
+/**
+ * localStorage key holding the last answer; erasing everything clears it, so the next first
+ * download asks again.
+ */
 export const PERSISTENCE_ASKED_KEY = 'persona.persistenceAsked';
 
 /**
@@ -32,6 +35,8 @@ export class PersistenceState {
   ) {
     this.#storage = storage;
     this.#memory = memory;
+    const remembered = memory.getItem(PERSISTENCE_ASKED_KEY);
+    this.#lastAnswer = remembered === 'granted' || remembered === 'denied' ? remembered : null;
   }
 
   /** null until the browser has answered. */
@@ -39,7 +44,7 @@ export class PersistenceState {
     return this.#status;
   }
 
-  /** The browser's answer to a request made in this page, if one was. */
+  /** The browser's answer the last time Persona asked in this browser, if it did. */
   get lastAnswer(): 'granted' | 'denied' | null {
     return this.#lastAnswer;
   }
@@ -75,9 +80,11 @@ export class PersistenceState {
     if (typeof persist !== 'function' || this.#asking) return;
     this.#asking = true;
     try {
-      this.#memory.setItem(PERSISTENCE_ASKED_KEY, String(Date.now()));
+      // Remembered before the answer comes, so a tab closed meanwhile still counts as asked.
+      this.#memory.setItem(PERSISTENCE_ASKED_KEY, 'asked');
       const granted = await persist.call(this.#storage).catch(() => false);
       this.#lastAnswer = granted ? 'granted' : 'denied';
+      this.#memory.setItem(PERSISTENCE_ASKED_KEY, this.#lastAnswer);
       await this.refresh();
     } finally {
       this.#asking = false;

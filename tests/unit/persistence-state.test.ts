@@ -44,10 +44,13 @@ describe('PersistenceState', () => {
     expect(state.status).toBe('not-persisted');
     expect(b.memory.has(PERSISTENCE_ASKED_KEY)).toBe(true);
 
-    // Another download, even after a reload (a new state over the same memory), does not ask.
+    // Another download, even after a reload (a new state over the same memory), does not ask;
+    // the reloaded page still knows the answer.
     await state.afterDownload();
-    await new PersistenceState(b.storage, b.localStorageLike).afterDownload();
+    const reloaded = new PersistenceState(b.storage, b.localStorageLike);
+    await reloaded.afterDownload();
     expect(b.requests()).toBe(1);
+    expect(reloaded.lastAnswer).toBe('denied');
 
     await state.ask();
     expect(b.requests()).toBe(2);
