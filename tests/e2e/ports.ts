@@ -9,3 +9,5 @@ export const APP_PORT = base;
 export const E2E_APP_PORT = base + 3;
 export const MODEL_SERVER_PORT = base + 7;
 export const MODEL_SERVER = `http://127.0.0.1:${MODEL_SERVER_PORT}`;
+/** `npm run dev`, started by the dev-server smoke test itself. */
+export const DEV_SERVER_PORT = base + 9;
