@@ -13,6 +13,7 @@ import {
 } from '../db';
 import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
+import { announce, untilOtherTabsStopped } from './data-replacement';
 
 /**
  * The worker, as far as replacing or erasing its database concerns it: the `AssistantClient`,
@@ -23,15 +24,19 @@ export interface WorkerBeforeReplace {
 }
 
 /**
- * Stops the worker's reply, profile update and download first: otherwise it would go on writing
- * into the data that replaced (or erased) the data it was working on. When `work` fails nothing
- * was changed, so the worker takes work again.
+ * Stops the reply, profile update and download of this tab's worker and of every other tab's
+ * first: otherwise they would go on writing into the data that replaced (or erased) the data they
+ * were working on. When `work` fails nothing was changed, so every worker takes work again. The
+ * caller announces `replaced` when it is done, which reloads the other tabs.
  */
-async function withWorkerQuiet(worker: WorkerBeforeReplace, work: () => Promise<void>) {
+async function withWorkersQuiet(worker: WorkerBeforeReplace, work: () => Promise<void>) {
+  announce('replacing');
   await worker.api.data.quiesce();
+  await untilOtherTabsStopped();
   try {
     await work();
   } catch (error) {
+    announce('kept');
     await worker.api.data.resume();
     throw error;
   }
@@ -60,8 +65,9 @@ export async function restoreBackup(
   backup: Backup,
   worker: WorkerBeforeReplace,
 ): Promise<void> {
-  await withWorkerQuiet(worker, () => importEverything(db, backup));
+  await withWorkersQuiet(worker, () => importEverything(db, backup));
   setUserAllowedHosts(backup.allowedHosts);
+  announce('replaced');
 }
 
 /**
@@ -75,7 +81,7 @@ export async function eraseEverything(
   db: PersonaDatabase,
   worker: WorkerBeforeReplace,
 ): Promise<string[]> {
-  await withWorkerQuiet(worker, () => wipeDatabase(db));
+  await withWorkersQuiet(worker, () => wipeDatabase(db));
   // The loaded model's files are open in the worker; unloading lets them be removed below.
   await worker.api.models.unload().catch(() => undefined);
   const leftOver: string[] = [];
@@ -101,5 +107,6 @@ export async function eraseEverything(
   }
   localStorage.clear();
   sessionStorage.clear();
+  announce('replaced');
   return leftOver;
 }

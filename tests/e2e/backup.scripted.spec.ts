@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { OTHER_TABS_TIMEOUT_MS } from '../../src/state/data-replacement';
 import { PersonaApp } from './pages/persona-app';
 
 /** The app with the scripted engine that learns "Location: Berlin" from "I just moved to Berlin". */
@@ -156,6 +157,31 @@ test.describe('importing or erasing while a reply streams', () => {
     // Nobody generates it any more: marked incomplete at start-up, not left streaming.
     expect(reply?.status).toBe('incomplete');
     expect(after.map((m) => m.id)).toEqual(messagesOf(backup.text).map((m) => m.id));
+  });
+
+  test('an import in another tab stops the reply in this tab too, and reloads it', async ({
+    page,
+    context,
+  }) => {
+    const streaming = await midReply(page);
+    const other = new PersonaApp(await context.newPage());
+    await other.open();
+    const backup = await other.exportEverything();
+    const inFile = messagesOf(backup.text).find((m) => m.role === 'assistant');
+    expect(inFile?.status).toBe('streaming');
+
+    const reloaded = page.waitForEvent('load');
+    const started = Date.now();
+    await other.importBackup(backup.text);
+    // The streaming tab stopped when told: the import did not wait out the 10 s allowed for a
+    // tab whose reply lock stays held (which keeps the data safe, but slowly).
+    expect(Date.now() - started).toBeLessThan(OTHER_TABS_TIMEOUT_MS - 2000);
+    await reloaded;
+    await expect(streaming.conversationList()).toHaveCount(1);
+    // Well past the streaming tab's next save, had its worker gone on writing.
+    await page.waitForTimeout(1500);
+    const after = messagesOf((await other.exportEverything()).text);
+    expect(after.find((m) => m.id === inFile?.id)?.content).toBe(inFile?.content);
   });
 
   test('an erase stops the reply first and leaves a first run behind', async ({ page }) => {
