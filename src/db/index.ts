@@ -127,3 +127,4 @@ export {
   type Backup,
   type BackupParse,
 } from './backup';
+export { LARGEST_CONVERSATIONS, measureStoredData } from './storage-usage';

@@ -11,8 +11,37 @@ import {
   type Backup,
   type PersonaDatabase,
 } from '../db';
+import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
 import { isAppShellCache } from './app-shell-cache';
+import { announce, untilOtherTabsStopped } from './data-replacement';
+
+/**
+ * The worker, as far as replacing or erasing its database concerns it: the `AssistantClient`,
+ * read at the time of use because a lost GPU replaces the worker.
+ */
+export interface WorkerBeforeReplace {
+  readonly api: { data: DataApi; models: { unload(): Promise<void> } };
+}
+
+/**
+ * Stops the reply, profile update and download of this tab's worker and of every other tab's
+ * first: otherwise they would go on writing into the data that replaced (or erased) the data they
+ * were working on. When `work` fails nothing was changed, so every worker takes work again. The
+ * caller announces `replaced` when it is done, which reloads the other tabs.
+ */
+async function withWorkersQuiet(worker: WorkerBeforeReplace, work: () => Promise<void>) {
+  announce('replacing');
+  await worker.api.data.quiesce();
+  await untilOtherTabsStopped();
+  try {
+    await work();
+  } catch (error) {
+    announce('kept');
+    await worker.api.data.resume();
+    throw error;
+  }
+}
 
 /** Downloads everything as `persona-backup-YYYY-MM-DD.json`. */
 export async function downloadBackup(db: PersonaDatabase): Promise<void> {
@@ -32,9 +61,14 @@ export async function downloadBackup(db: PersonaDatabase): Promise<void> {
  * database import succeeded, so a failed import changes nothing at all. The caller reloads: the
  * page's Content Security Policy and every view were built from the old data.
  */
-export async function restoreBackup(db: PersonaDatabase, backup: Backup): Promise<void> {
-  await importEverything(db, backup);
+export async function restoreBackup(
+  db: PersonaDatabase,
+  backup: Backup,
+  worker: WorkerBeforeReplace,
+): Promise<void> {
+  await withWorkersQuiet(worker, () => importEverything(db, backup));
   setUserAllowedHosts(backup.allowedHosts);
+  announce('replaced');
 }
 
 /**
@@ -45,8 +79,13 @@ export async function restoreBackup(db: PersonaDatabase, backup: Backup): Promis
  * sessionStorage. Returns the names of what could not be removed after the database was erased,
  * for example a model file the worker still holds open; a reload releases it.
  */
-export async function eraseEverything(db: PersonaDatabase): Promise<string[]> {
-  await wipeDatabase(db);
+export async function eraseEverything(
+  db: PersonaDatabase,
+  worker: WorkerBeforeReplace,
+): Promise<string[]> {
+  await withWorkersQuiet(worker, () => wipeDatabase(db));
+  // The loaded model's files are open in the worker; unloading lets them be removed below.
+  await worker.api.models.unload().catch(() => undefined);
   const leftOver: string[] = [];
   if ('caches' in globalThis) {
     for (const name of await caches.keys()) {
@@ -71,5 +110,6 @@ export async function eraseEverything(db: PersonaDatabase): Promise<string[]> {
   }
   localStorage.clear();
   sessionStorage.clear();
+  announce('replaced');
   return leftOver;
 }

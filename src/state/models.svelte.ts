@@ -12,7 +12,8 @@ import {
 } from '../db';
 import type { DeviceInfo } from '../engine/device';
 import type { CachedModelInfo, LoadedModel, LoadProgress, ModelSpec } from '../engine/engine';
-import { catalogSpecs } from '../engine/catalog';
+import { CATALOG, catalogSpecs } from '../engine/catalog';
+import { isNewDownload } from '../core/storage/persistence';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
 
@@ -39,6 +40,8 @@ export class ModelsState {
   #cached = $state<CachedModelInfo[]>([]);
   #notice = $state<string | null>(null);
   #selected = $state<ModelSpec | null>(null);
+  /** Called after a load that downloaded a model (it was not cached before, and is now). */
+  onDownloaded: (spec: ModelSpec) => void = () => undefined;
 
   constructor(db: PersonaDatabase, client: AssistantClient) {
     this.#db = db;
@@ -69,6 +72,25 @@ export class ModelsState {
   }
   get selected(): ModelSpec | null {
     return this.#selected;
+  }
+
+  /** The name a person knows a model by: its catalog or custom label, else its id. */
+  labelOf(id: string): string {
+    return (
+      CATALOG.find((e) => e.variants.some((v) => v.spec.id === id))?.label ??
+      this.customModels.value.find((m) => m.id === id)?.label ??
+      id
+    );
+  }
+
+  /** The spec of a cached model, to delete it; null for one no list knows any more. */
+  specOf(cached: CachedModelInfo): ModelSpec | null {
+    const known = [
+      ...catalogSpecs(),
+      ...this.customModels.value.map((m) => m.spec),
+      ...(this.#selected ? [this.#selected] : []),
+    ];
+    return known.find((s) => s.engine === cached.engine && s.id === cached.id) ?? null;
   }
 
   isCached(spec: ModelSpec): boolean {
@@ -112,6 +134,8 @@ export class ModelsState {
     this.#loadingSpec = spec;
     this.#progress = null;
     this.#loaded = null;
+    const cachedBefore = this.isCached(spec);
+    let loaded = false;
     try {
       this.#loaded = await this.#client.api.models.load(
         spec,
@@ -120,6 +144,7 @@ export class ModelsState {
         }),
       );
       this.#selected = spec;
+      loaded = true;
       await setSetting(this.#db, 'selectedModel', spec);
     } catch (error) {
       const appError = toAppError(error);
@@ -130,6 +155,7 @@ export class ModelsState {
       this.#progress = null;
       await Promise.all([this.refreshCached(), this.refreshDevice()]);
     }
+    if (loaded && isNewDownload(cachedBefore, this.isCached(spec))) this.onDownloaded(spec);
   }
 
   async cancel(): Promise<void> {

@@ -23,6 +23,7 @@ import { ProfileOptimizer } from './profile-optimizer';
 import type {
   AssistantApi,
   ChatApi,
+  DataApi,
   DeviceApi,
   LabApi,
   LearningApi,
@@ -92,6 +93,10 @@ export class Assistant implements AssistantApi {
   #loaded: LoadedModel | null = null;
   #loading: AbortController | null = null;
   #replying: AbortController | null = null;
+  /** Replies in progress, each settled only after its last write to the database. */
+  readonly #replies = new Set<Promise<unknown>>();
+  /** Set while the database is being replaced or erased: no reply may start. */
+  #quiesced = false;
   /**
    * Token counts by text, for the loaded model. Counting can cost a prompt pass (wllama has no
    * bare tokenizer), and without this every reply would recount the whole conversation.
@@ -194,8 +199,28 @@ export class Assistant implements AssistantApi {
     },
   };
 
+  readonly data: DataApi = {
+    quiesce: async () => {
+      this.#quiesced = true;
+      this.#loading?.abort();
+      this.#replying?.abort();
+      await Promise.all([Promise.allSettled([...this.#replies]), this.#optimizer.pause()]);
+    },
+    resume: () => {
+      this.#quiesced = false;
+      this.#optimizer.resume();
+      return Promise.resolve();
+    },
+  };
+
   readonly chat: ChatApi = {
-    reply: (request, onStream) => this.#reply(request, onStream),
+    reply: (request, onStream) => {
+      const work = this.#reply(request, onStream);
+      this.#replies.add(work);
+      const forget = () => this.#replies.delete(work);
+      work.then(forget, forget);
+      return work;
+    },
     stop: () => {
       this.#replying?.abort();
       return Promise.resolve();
@@ -217,6 +242,9 @@ export class Assistant implements AssistantApi {
   ): Promise<ReplyOutcome> {
     const engine = this.#engine;
     const loaded = this.#loaded;
+    if (this.#quiesced) {
+      throw new AppError('busy', 'Your data is being replaced or erased; the page will reload.');
+    }
     if (!engine || !loaded) throw new AppError('no-model-loaded', 'No model is loaded.');
     if (this.#replying) {
       throw new AppError('busy', 'A reply is already being generated. Stop it first.');

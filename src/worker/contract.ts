@@ -109,10 +109,26 @@ export interface LabApi {
   stop(): Promise<void>;
 }
 
+/**
+ * Importing a backup or erasing everything replaces the database under the worker's feet: a reply
+ * or a profile update still running would write into the new (or erased) data afterwards.
+ */
+export interface DataApi {
+  /**
+   * Stops the reply in progress, the profile optimizer and any model download, waits until the
+   * worker has written its last word, and refuses replies and profile updates until `resume`
+   * (or the page reloads, as it does after an import or erase).
+   */
+  quiesce(): Promise<void>;
+  /** Takes work again, after an import or erase that failed and changed nothing. */
+  resume(): Promise<void>;
+}
+
 export interface AssistantApi {
   device: DeviceApi;
   models: ModelsApi;
   chat: ChatApi;
   learning: LearningApi;
   lab: LabApi;
+  data: DataApi;
 }

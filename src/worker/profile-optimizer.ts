@@ -68,6 +68,9 @@ export class ProfileOptimizer {
   readonly #deps: ProfileOptimizerDeps;
   #running: AbortController | null = null;
   #draining: Promise<unknown> = Promise.resolve();
+  #paused = false;
+  /** Every schedule or run still going, so `pause` can wait for its last write. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(deps: ProfileOptimizerDeps) {
     this.#deps = deps;
@@ -82,8 +85,40 @@ export class ProfileOptimizer {
     await this.#draining;
   }
 
+  /**
+   * Stops a run in progress and refuses new ones until `resume`, resolving once nothing of the
+   * optimizer can write any more: an import or erase is about to replace the database.
+   */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    this.#running?.abort();
+    // A settled task may have started another (a schedule runs the queue): wait until none is left.
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  resume(): void {
+    this.#paused = false;
+  }
+
+  #isPaused(): boolean {
+    return this.#paused;
+  }
+
   /** Queues the sessions that have ended (all unprocessed ones when `force`), then runs the queue. */
-  async schedule(request: ScheduleRequest): Promise<LearningOutcome> {
+  schedule(request: ScheduleRequest): Promise<LearningOutcome> {
+    return this.#track(() => this.#schedule(request));
+  }
+
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    const running = work();
+    this.#inFlight.add(running);
+    const forget = () => this.#inFlight.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  async #schedule(request: ScheduleRequest): Promise<LearningOutcome> {
+    if (this.#paused) return emptyOutcome();
     const { db, now } = this.#deps;
     const settings = await getAllSettings(db);
     if (!settings.personalization && !request.force) return emptyOutcome();
@@ -103,6 +138,9 @@ export class ProfileOptimizer {
         activeConversationId: request.force ? null : request.activeConversationId,
       },
     );
+    // Paused while the settings and conversations were read: queue nothing. (A call, because
+    // TypeScript keeps the field narrowed to false across the awaits above.)
+    if (this.#isPaused()) return emptyOutcome();
     if (decision.shouldOptimize) {
       let pending = decision.ended;
       while (pending.length > 0) {
@@ -116,7 +154,8 @@ export class ProfileOptimizer {
 
   /** Runs queued jobs one by one until the queue is empty, a reply pre-empts, or no model is loaded. */
   async runPending(): Promise<LearningOutcome> {
-    const run = this.#deps.tryLock(OPTIMIZER_LOCK, () => this.#drain());
+    if (this.#paused) return emptyOutcome();
+    const run = this.#track(() => this.#deps.tryLock(OPTIMIZER_LOCK, () => this.#drain()));
     this.#draining = run.catch(() => undefined);
     return (await run) ?? emptyOutcome();
   }
@@ -126,7 +165,7 @@ export class ProfileOptimizer {
     const outcome = emptyOutcome();
     for (;;) {
       const current = this.#deps.engine();
-      if (!current) break;
+      if (!current || this.#paused) break;
       const job = await claimNextJob(db, now());
       if (!job) break;
       outcome.jobs++;

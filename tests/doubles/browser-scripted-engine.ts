@@ -17,6 +17,8 @@ import type {
  */
 export interface EngineScript {
   optimizer: { when: string; output: unknown }[];
+  /** Milliseconds between streamed words (default 1): a slow model, to act while it streams. */
+  pieceDelayMs?: number;
 }
 
 const isScript = (value: unknown): value is EngineScript =>
@@ -57,7 +59,7 @@ export class BrowserScriptedEngine implements Engine {
     for (const piece of text.match(/\S+\s*/g) ?? []) {
       if (signal.aborted) break;
       // A macrotask per piece, like a real engine, so Stop and pre-emption can interleave.
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => setTimeout(resolve, script.pieceDelayMs ?? 1));
       sent += piece;
       onDelta(piece);
     }

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { OTHER_TABS_TIMEOUT_MS } from '../../src/state/data-replacement';
 import { PersonaApp } from './pages/persona-app';
 
 /** The app with the scripted engine that learns "Location: Berlin" from "I just moved to Berlin". */
@@ -115,5 +116,101 @@ test.describe('your data is yours', () => {
 
     await expect(app.conversationList()).toHaveCount(1);
     expect(contents((await app.exportEverything()).text)).toEqual(before);
+  });
+});
+
+test.describe('importing or erasing while a reply streams', () => {
+  /** The app with a model that streams one word every 250 ms, mid-way through a reply. */
+  async function midReply(page: Page): Promise<PersonaApp> {
+    const app = new PersonaApp(page);
+    await app.open();
+    await app.addScriptedModel('slow', 'Slow');
+    await app.loadModel('Slow');
+    await app.backToChat();
+    await app.typeAndSend('Tell me everything you were told.');
+    await expect(app.lastReply()).toHaveAttribute('data-status', 'streaming');
+    await expect(app.lastReply()).toContainText('I was told');
+    return app;
+  }
+
+  interface StoredMessage {
+    id: string;
+    role: string;
+    content: string;
+    status: string;
+  }
+
+  const messagesOf = (text: string): StoredMessage[] =>
+    (JSON.parse(text) as { messages: StoredMessage[] }).messages;
+
+  test('an import stops the reply first: the imported reply is exactly as in the file', async ({
+    page,
+  }) => {
+    const app = await midReply(page);
+    // A backup taken mid-reply, holding the reply as far as it had been saved.
+    const backup = await app.exportEverything();
+    const inFile = messagesOf(backup.text).find((m) => m.role === 'assistant');
+    expect(inFile?.status).toBe('streaming');
+    expect(inFile?.content).toContain('I was told');
+
+    await app.importBackup(backup.text);
+    // Well past the worker's next save (every 500 ms), had it gone on streaming.
+    await page.waitForTimeout(1500);
+    const after = messagesOf((await app.exportEverything()).text);
+    const reply = after.find((m) => m.id === inFile?.id);
+    expect(reply?.content).toBe(inFile?.content);
+    // Nobody generates it any more: marked incomplete at start-up, not left streaming.
+    expect(reply?.status).toBe('incomplete');
+    expect(after.map((m) => m.id)).toEqual(messagesOf(backup.text).map((m) => m.id));
+  });
+
+  test('an import in another tab stops the reply in this tab too, and reloads it', async ({
+    page,
+    context,
+  }) => {
+    const streaming = await midReply(page);
+    const other = new PersonaApp(await context.newPage());
+    await other.open();
+    const backup = await other.exportEverything();
+    const inFile = messagesOf(backup.text).find((m) => m.role === 'assistant');
+    expect(inFile?.status).toBe('streaming');
+
+    const reloaded = page.waitForEvent('load');
+    const started = Date.now();
+    await other.importBackup(backup.text);
+    // The streaming tab stopped when told: the import did not wait out the 10 s allowed for a
+    // tab whose reply lock stays held (which keeps the data safe, but slowly).
+    expect(Date.now() - started).toBeLessThan(OTHER_TABS_TIMEOUT_MS - 2000);
+    await reloaded;
+    await expect(streaming.conversationList()).toHaveCount(1);
+    // Well past the streaming tab's next save, had its worker gone on writing.
+    await page.waitForTimeout(1500);
+    const after = messagesOf((await other.exportEverything()).text);
+    expect(after.find((m) => m.id === inFile?.id)?.content).toBe(inFile?.content);
+  });
+
+  test('an erase stops the reply first and leaves a first run behind', async ({ page }) => {
+    const app = await midReply(page);
+    await app.eraseEverything();
+    await expect(app.modelsView).toBeVisible();
+    await page.waitForTimeout(1500);
+    await expect(app.conversationList()).toHaveCount(0);
+    const left = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const count = open.result.transaction('messages').objectStore('messages').count();
+            count.onsuccess = () => {
+              open.result.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+    expect(left).toBe(0);
   });
 });

@@ -17,6 +17,8 @@ const device: DeviceInfo = {
 /** An AssistantClient whose worker is a script: each load takes the next outcome. */
 function fakeClient(outcomes: (LoadedModel | AppError)[]) {
   const loads: ModelSpec[] = [];
+  /** What the engines hold: a model is cached once a load of it succeeded. */
+  const cached: ModelSpec[] = [];
   let restarts = 0;
   const api = {
     device: { probe: () => Promise.resolve(device) },
@@ -25,12 +27,15 @@ function fakeClient(outcomes: (LoadedModel | AppError)[]) {
         loads.push(spec);
         const next = outcomes.shift();
         if (!next) return Promise.reject(new AppError('unknown', 'no script left'));
-        return next instanceof AppError ? Promise.reject(next) : Promise.resolve(next);
+        if (next instanceof AppError) return Promise.reject(next);
+        if (!cached.some((c) => c.id === spec.id)) cached.push(spec);
+        return Promise.resolve(next);
       },
       cancelLoad: () => Promise.resolve(),
       unload: () => Promise.resolve(),
       current: () => Promise.resolve(null),
-      listCached: () => Promise.resolve([]),
+      listCached: () =>
+        Promise.resolve(cached.map((c) => ({ engine: c.engine, id: c.id, sizeBytes: 10 }))),
       deleteCached: () => Promise.resolve(),
     },
     chat: {
@@ -60,6 +65,22 @@ describe('ModelsState', () => {
     expect(models.failure).toBeNull();
     const again = new ModelsState(db, fakeClient([]).client);
     expect((await again.init()).selectedModel?.id).toBe(spec.id);
+  });
+
+  it('reports a download only when the model was not cached before its load', async () => {
+    const spec = makeWllamaSpec();
+    const loaded = { spec, contextWindow: 512, backend: 'wasm (1 thread)' };
+    const { client } = fakeClient([new AppError('network', 'offline'), loaded, loaded]);
+    const models = new ModelsState(freshDatabase(), client);
+    const downloaded: string[] = [];
+    models.onDownloaded = (s) => downloaded.push(s.id);
+    await models.load(spec);
+    expect(downloaded).toEqual([]);
+    await models.load(spec);
+    expect(downloaded).toEqual([spec.id]);
+    // Loaded again from the cache: nothing was downloaded.
+    await models.load(spec);
+    expect(downloaded).toEqual([spec.id]);
   });
 
   it('after a GPU device loss, restarts the worker and loads the model again', async () => {

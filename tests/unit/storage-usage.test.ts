@@ -1,0 +1,80 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { serializedBytes } from '../../src/core/storage/usage';
+import { measureStoredData, setSetting } from '../../src/db';
+import { freshDatabase, seedConversation } from './factories';
+
+describe('serializedBytes', () => {
+  it('counts UTF-8 bytes of the JSON, not characters', () => {
+    expect(serializedBytes('abc')).toBe(5); // "abc" with its quotes
+    expect(serializedBytes('äö')).toBe(6); // two 2-byte characters and two quotes
+    expect(serializedBytes({ a: 1 })).toBe(7);
+    expect(serializedBytes(undefined)).toBe(0);
+  });
+});
+
+describe('measureStoredData', () => {
+  it('reports every table, even empty, and nothing stored on a first run', async () => {
+    const usage = await measureStoredData(freshDatabase());
+    expect(usage.tables.map((t) => t.table)).toEqual([
+      'conversations',
+      'messages',
+      'settings',
+      'customModels',
+      'profile',
+      'revisions',
+      'proposals',
+      'jobs',
+    ]);
+    expect(usage.tables.every((t) => t.rows === 0 && t.bytes === 0)).toBe(true);
+    expect(usage.largestConversations).toEqual([]);
+    expect(usage.totalBytes).toBe(0);
+  });
+
+  it('adds up each table and ranks conversations by their size with their messages', async () => {
+    const db = freshDatabase();
+    const small = await seedConversation(db, {
+      conversation: { title: 'Small talk' },
+      messages: [{ content: 'Hi' }, { content: 'Hello' }],
+    });
+    const big = await seedConversation(db, {
+      conversation: { title: 'The long one' },
+      messages: [{ content: 'x'.repeat(5000) }, { content: 'y'.repeat(3000) }, { content: 'z' }],
+    });
+    await setSetting(db, 'optimizeEvery', 5);
+
+    const usage = await measureStoredData(db);
+    const rowsOf = (table: string) => usage.tables.find((t) => t.table === table);
+    expect(rowsOf('conversations')?.rows).toBe(2);
+    expect(rowsOf('messages')?.rows).toBe(5);
+    expect(rowsOf('settings')?.rows).toBe(1);
+
+    const expectedBig =
+      serializedBytes(big.conversation) +
+      big.messages.reduce((sum, m) => sum + serializedBytes(m), 0);
+    expect(usage.largestConversations.map((c) => [c.title, c.messages, c.bytes])).toEqual([
+      ['The long one', 3, expectedBig],
+      [
+        'Small talk',
+        2,
+        serializedBytes(small.conversation) +
+          small.messages.reduce((sum, m) => sum + serializedBytes(m), 0),
+      ],
+    ]);
+    expect(expectedBig).toBeGreaterThan(8000);
+    expect(usage.totalBytes).toBe(usage.tables.reduce((sum, t) => sum + t.bytes, 0));
+  });
+
+  it('lists only the largest few conversations', async () => {
+    const db = freshDatabase();
+    for (const size of [10, 500, 40, 3000]) {
+      await seedConversation(db, {
+        conversation: { title: `Size ${size}` },
+        messages: [{ content: 'a'.repeat(size) }],
+      });
+    }
+    const usage = await measureStoredData(db, 2);
+    expect(usage.largestConversations.map((c) => c.title)).toEqual(['Size 3000', 'Size 500']);
+    expect(usage.tables.find((t) => t.table === 'conversations')?.rows).toBe(4);
+  });
+});
