@@ -68,6 +68,13 @@ export function openLabDatabase(name: string = LAB_DB_NAME): LabDatabase {
   return new LabDatabase(name);
 }
 
+/** Part of "Erase everything": every run and its records, in one transaction. */
+export async function wipeLabDatabase(db: LabDatabase): Promise<void> {
+  await db.transaction('rw', db.tables, async () => {
+    await Promise.all(db.tables.map((table) => table.clear()));
+  });
+}
+
 /** Every run, newest first. */
 export async function listRuns(db: LabDatabase): Promise<BenchRun[]> {
   return db.runs.orderBy('createdAt').reverse().toArray();

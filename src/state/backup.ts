@@ -14,6 +14,7 @@ import {
 import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
 import { isAppShellCache } from './app-shell-cache';
+import { openLabDatabase, wipeLabDatabase } from '../db/lab';
 import { announce, untilOtherTabsStopped } from './data-replacement';
 
 /**
@@ -73,7 +74,7 @@ export async function restoreBackup(
 
 /**
  * Erases the database first (one transaction: if it fails, nothing was erased and the error says
- * so), then every cache of this origin but the app's own code (see `isAppShellCache`): Cache
+ * so) and the Lab's benchmark runs, then every cache of this origin but the app's own code (see `isAppShellCache`): Cache
  * Storage (WebLLM's model files and any other cache),
  * the origin-private file system (wllama's model files), localStorage (allowed hosts) and
  * sessionStorage. Returns the names of what could not be removed after the database was erased,
@@ -83,7 +84,16 @@ export async function eraseEverything(
   db: PersonaDatabase,
   worker: WorkerBeforeReplace,
 ): Promise<string[]> {
-  await withWorkersQuiet(worker, () => wipeDatabase(db));
+  await withWorkersQuiet(worker, async () => {
+    await wipeDatabase(db);
+    // Benchmark runs are not the user's data but were made on this device: they go too.
+    const lab = openLabDatabase();
+    try {
+      await wipeLabDatabase(lab);
+    } finally {
+      lab.close();
+    }
+  });
   // The loaded model's files are open in the worker; unloading lets them be removed below.
   await worker.api.models.unload().catch(() => undefined);
   const leftOver: string[] = [];

@@ -136,8 +136,9 @@ export class Assistant implements AssistantApi {
 
   /** PersonaBench runs, on the lab's own engines and database; a chat request stops them. */
   readonly lab: LabApi = {
-    start: (request, onProgress) => this.#lab.start(request, onProgress),
-    resume: (runId, onProgress) => this.#lab.resume(runId, onProgress),
+    start: (request, onProgress) =>
+      this.#unlessQuiesced(() => this.#lab.start(request, onProgress)),
+    resume: (runId, onProgress) => this.#unlessQuiesced(() => this.#lab.resume(runId, onProgress)),
     stop: () => this.#lab.stop(),
   };
 
@@ -204,7 +205,12 @@ export class Assistant implements AssistantApi {
       this.#quiesced = true;
       this.#loading?.abort();
       this.#replying?.abort();
-      await Promise.all([Promise.allSettled([...this.#replies]), this.#optimizer.pause()]);
+      await Promise.all([
+        Promise.allSettled([...this.#replies]),
+        this.#optimizer.pause(),
+        // A benchmark run stays resumable; its own database is erased with everything else.
+        this.#lab.preempt(),
+      ]);
     },
     resume: () => {
       this.#quiesced = false;
@@ -227,6 +233,17 @@ export class Assistant implements AssistantApi {
     },
   };
 
+  #refuseIfQuiesced(): void {
+    if (this.#quiesced) {
+      throw new AppError('busy', 'Your data is being replaced or erased; the page will reload.');
+    }
+  }
+
+  async #unlessQuiesced<T>(work: () => Promise<T>): Promise<T> {
+    this.#refuseIfQuiesced();
+    return work();
+  }
+
   async #engineFor(kind: EngineKind): Promise<Engine> {
     let engine = this.#engines.get(kind);
     if (!engine) {
@@ -242,9 +259,7 @@ export class Assistant implements AssistantApi {
   ): Promise<ReplyOutcome> {
     const engine = this.#engine;
     const loaded = this.#loaded;
-    if (this.#quiesced) {
-      throw new AppError('busy', 'Your data is being replaced or erased; the page will reload.');
-    }
+    this.#refuseIfQuiesced();
     if (!engine || !loaded) throw new AppError('no-model-loaded', 'No model is loaded.');
     if (this.#replying) {
       throw new AppError('busy', 'A reply is already being generated. Stop it first.');

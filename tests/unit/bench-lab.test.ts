@@ -8,6 +8,7 @@ import {
   getRun,
   listRuns,
   openLabDatabase,
+  wipeLabDatabase,
   runPersonaResults,
   runSessions,
   type LabDatabase,
@@ -525,5 +526,40 @@ describe('the lab inside the assistant worker', () => {
 
     const resumed = await assistant.lab.resume(stopped.runId, () => undefined);
     expect(resumed).toMatchObject({ status: 'done', done: 3, total: 3 });
+  });
+
+  it('stops a run before an import or erase, refuses new runs until then, and erase clears the runs', async () => {
+    const { engine, labDb, assistant } = assistantSetup();
+    let release: () => void = () => undefined;
+    engine.respond = (request) => {
+      if (engine.requests.length === 5) {
+        return new Promise<string>((resolve) => {
+          release = () => {
+            resolve(defaultCast(request));
+          };
+        });
+      }
+      return defaultCast(request);
+    };
+    const running = assistant.lab.start(
+      labRequest(['golden'], { personaLimit: 1 }),
+      () => undefined,
+    );
+    await vi.waitFor(
+      () => {
+        expect(engine.requests).toHaveLength(5);
+      },
+      { timeout: 10_000 },
+    );
+    const quiesced = assistant.data.quiesce();
+    release();
+    await quiesced;
+    expect((await running).status).toBe('stopped');
+    await expect(assistant.lab.start(labRequest(['none']), () => undefined)).rejects.toMatchObject({
+      code: 'busy',
+    });
+
+    await wipeLabDatabase(labDb);
+    for (const table of labDb.tables) expect(await table.count(), table.name).toBe(0);
   });
 });
