@@ -179,8 +179,9 @@ test.describe('importing or erasing while a reply streams', () => {
     const started = Date.now();
     await other.importBackup(backup.text);
     // The streaming tab stopped when told: the import did not wait out the 10 s allowed for a
-    // tab whose reply lock stays held (which keeps the data safe, but slowly).
-    expect(Date.now() - started).toBeLessThan(OTHER_TABS_TIMEOUT_MS - 2000);
+    // tab whose reply lock stays held (which keeps the data safe, but slowly). Without the stop
+    // the import takes at least that long, so the whole allowance is the margin on a busy CPU.
+    expect(Date.now() - started).toBeLessThan(OTHER_TABS_TIMEOUT_MS);
     await reloaded;
     await expect(streaming.conversationList()).toHaveCount(1);
     // Well past the streaming tab's next save, had its worker gone on writing.
