@@ -29,6 +29,27 @@ export interface BenchPersona {
   /** The true persona, in our profile format (PersonaBench dictionaries are converted on load). */
   golden: Profile;
   scenes: BenchScene[];
+  /**
+   * Facts that change mid-way through the scenes (a move, a new diet, a new job), when the dataset
+   * declares them (`changes` in its index.json). Absent for the released PersonaBench files.
+   */
+  changes?: BenchChange[];
+}
+
+/**
+ * A fact of the persona that changes during its timeline: from scene `sceneIndex` on, `after`
+ * holds instead of `before`. `section`/`key` name the golden persona's field, which holds the
+ * state at the end, so a learned profile must update the fact, not only accumulate facts.
+ */
+export interface BenchChange {
+  /** 0-based index of the first scene in which `after` holds (never 0). */
+  sceneIndex: number;
+  /** Section and key of the field in the golden profile, e.g. Demographics › Location. */
+  section: string;
+  key: string;
+  /** Short words the scene contexts use for the old and new state, e.g. "Berlin" and "Lisbon". */
+  before: string;
+  after: string;
 }
 
 export interface BenchDataset {
@@ -141,6 +162,28 @@ export interface BenchSession {
   calls: BenchCall[];
 }
 
+/**
+ * The profile stability experiment (`settings.stability`), run for a learned condition after the
+ * persona's scenes: noise sessions (off-topic small talk) and contradictory sessions (hypotheticals,
+ * role-play, facts about someone else) are played, the optimizer learns from them, and the fields
+ * that should stay put are compared before and after. Added for issue #5 (additive).
+ */
+export interface StabilityResult {
+  /** The injected sessions, in order: what the user said and what the assistant answered. */
+  sessions: { kind: 'noise' | 'contradiction'; turns: BenchTurn[]; decoy?: string }[];
+  /** Golden stable fields (Demographics) the learned profile held before the injection. */
+  stableFields: number;
+  /** Of those, fields whose learned value changed or was removed. */
+  changed: number;
+  /** Of those, fields whose new value carries an injected decoy (wrongly replaced). */
+  replacedByDecoy: number;
+  /** changed / stableFields, 0..1; null when the profile held no stable field to drift. */
+  drift: number | null;
+  /** The optimizer updates that read the injected sessions. */
+  optimizer: OptimizerRunRecord[];
+  profileAfter: Profile;
+}
+
 /** End of a persona under a learned condition: how close the learned profile came. */
 export interface BenchPersonaResult {
   runId: string;
@@ -152,6 +195,8 @@ export interface BenchPersonaResult {
   /** Deterministic field-level similarity, 0..10. */
   fieldSimilarity: number;
   calls: BenchCall[];
+  /** With `settings.stability`: how the learned profile held up against noise and contradictions. */
+  stability?: StabilityResult;
 }
 
 export type BenchRunStatus = 'running' | 'stopped' | 'done' | 'failed';
