@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { loadBenchDataset } from '../core/bench/dataset';
+import { loadBenchDataset, type DatasetFile } from '../core/bench/dataset';
 import {
   BENCH_CONDITIONS,
   type BenchCondition,
@@ -11,21 +11,21 @@ import {
   type BenchSession,
   type BenchSettings,
 } from '../core/bench/types';
-import { deleteRun, listRuns, openLabDatabase, runPersonaResults, runSessions } from '../db/lab';
+import {
+  deleteRun,
+  listRuns,
+  openLabDatabase,
+  runPersonaResults,
+  runSessions,
+  type LabDatabase,
+} from '../db/lab';
 import type { ModelSpec } from '../engine/engine';
 import type { LabApi } from '../worker/contract';
-import {
-  fetchShippedDataset,
-  readPickedFolder,
-  SHIPPED_DATASET,
-  type DatasetFile,
-} from './lab-dataset';
+import { fetchShippedDataset, readPickedFolder, SHIPPED_DATASET } from './lab-dataset';
 import { labModelOptions, type KnownModels, type LabModelOption } from './lab-models';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
 import type { ModelsState } from './models.svelte';
-
-export type LabDatabase = Parameters<typeof listRuns>[0];
 
 export const LAB_ROLES: readonly BenchRole[] = ['assistant', 'simulator', 'judge'];
 
@@ -176,11 +176,10 @@ export class LabState {
   }
 
   toggleCondition(condition: BenchCondition, on: boolean): void {
-    const chosen = new Set(this.conditions);
-    if (on) chosen.add(condition);
-    else chosen.delete(condition);
     // Kept in the paper's order, which the results table follows too.
-    this.conditions = BENCH_CONDITIONS.filter((c) => chosen.has(c));
+    this.conditions = BENCH_CONDITIONS.filter((c) =>
+      c === condition ? on : this.conditions.includes(c),
+    );
   }
 
   settings(): BenchSettings {

@@ -426,7 +426,7 @@ class LabDriver {
   }
 
   async download(button: string, to: string): Promise<void> {
-    const [download]: [Download, void] = await Promise.all([
+    const [download] = await Promise.all([
       this.page.waitForEvent('download'),
       this.lab.getByRole('button', { name: button }).click(),
     ]);
