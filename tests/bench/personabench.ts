@@ -10,13 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  chromium,
-  type BrowserContext,
-  type Download,
-  type Locator,
-  type Page,
-} from '@playwright/test';
+import { chromium, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { BENCH_CONDITIONS, type BenchCondition, type BenchRole } from '../../src/core/bench/types';
 import { CATALOG } from '../../src/engine/catalog';
