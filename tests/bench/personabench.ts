@@ -15,7 +15,7 @@ import { build, preview, type PreviewServer } from 'vite';
 import { BENCH_CONDITIONS, type BenchCondition, type BenchRole } from '../../src/core/bench/types';
 import { CATALOG } from '../../src/engine/catalog';
 import type { ModelSpec } from '../../src/engine/engine';
-import { CONDITION_LABELS } from '../../src/ui/lab/labels';
+import { PersonaLab } from '../e2e/pages/persona-lab';
 
 const HELP = `npm run personabench -- [options]
 
@@ -136,6 +136,13 @@ function parseOptions(argv: string[]): Options | null {
       `Unknown condition ${unknown.join(', ') || '(none given)'}; choose from ${BENCH_CONDITIONS.join(', ')}.`,
     );
   }
+  // Unknown catalog ids fail here, before anything is built or launched.
+  for (const id of [values.model, values.simulator, values.judge]) {
+    if (id !== undefined && !isUrl(id)) catalogSpec(id);
+  }
+  if (values['model-url'] !== undefined && !isUrl(values['model-url'])) {
+    throw new CliError('--model-url must be an absolute http(s) URL of a .gguf file.');
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   return {
     model: values.model,
@@ -164,6 +171,8 @@ function parseOptions(argv: string[]): Options | null {
 const log = (line: string) => {
   console.log(`[personabench] ${line}`);
 };
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 const isUrl = (value: string) => /^https?:\/\//i.test(value);
 
@@ -228,16 +237,14 @@ async function launch(options: Options): Promise<BrowserContext> {
   }
 }
 
-/** The Lab as a user drives it. */
+/** The app as the user drives it: the Models view for loading, the Lab for the run. */
 class LabDriver {
   readonly page: Page;
+  readonly lab: PersonaLab;
 
   constructor(page: Page) {
     this.page = page;
-  }
-
-  get lab(): Locator {
-    return this.page.getByRole('region', { name: 'Lab' });
+    this.lab = new PersonaLab(page);
   }
 
   get models(): Locator {
@@ -254,12 +261,6 @@ class LabDriver {
     await this.models.waitFor();
     // The catalog is shown once the device has been probed.
     await this.models.getByRole('heading', { name: 'All models' }).waitFor({ timeout: 60_000 });
-  }
-
-  async openLab(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Privacy', exact: true }).click();
-    await this.page.getByRole('button', { name: 'Open the Lab' }).click();
-    await this.lab.waitFor();
   }
 
   async hasWebGpu(): Promise<boolean> {
@@ -302,16 +303,14 @@ class LabDriver {
     const card = this.models.locator(`article[data-model-id="${id}"]`).first();
     if ((await card.count()) === 0) {
       throw new CliError(
-        `The Models view does not offer ${id} on this device (for a GPU model: no shader-f16 support picks the other variant; use its family id).`,
+        `The Models view does not offer ${id} on this device (without shader-f16 it offers the family's other variant: give the family id instead).`,
       );
     }
     if ((await card.getByText('In use').count()) > 0) return;
     const load = card.getByRole('button', { name: /^(Download and load|Load)$/ });
     if (await load.isDisabled()) {
       const reasons = await card.locator('.reasons').allInnerTexts();
-      throw new CliError(
-        `${id} cannot run in this browser: ${reasons.join(' ') || 'no reason given'}`,
-      );
+      throw new CliError(`${id} cannot run here: ${reasons.join(' ') || 'no reason given'}`);
     }
     await load.click();
     let last = '';
@@ -319,15 +318,12 @@ class LabDriver {
       if ((await card.getByText('In use').count()) > 0) break;
       const failure = this.models.getByRole('alert');
       if ((await failure.count()) > 0) {
-        throw new CliError(
-          `The model could not load: ${(await failure.innerText()).replace(/\s+/g, ' ')}`,
-        );
+        throw new CliError(`The model could not load: ${oneLine(await failure.innerText())}`);
       }
       const status = this.models.getByRole('status').filter({ has: this.page.locator('progress') });
-      const text =
-        (await status.count()) > 0 ? (await status.innerText()).replace(/\s+/g, ' ') : '';
+      const text = (await status.count()) > 0 ? oneLine(await status.innerText()) : '';
       if (text && text !== last) {
-        log(`loading ${id}: ${text.replace(' Cancel', '')}`);
+        log(`loading ${id}: ${text.replace(/ Cancel$/, '')}`);
         last = text;
       }
       await this.page.waitForTimeout(1000);
@@ -338,93 +334,67 @@ class LabDriver {
   async loadDataset(folder: string | undefined): Promise<void> {
     if (folder) {
       if (!existsSync(folder)) throw new CliError(`--data ${folder}: no such folder.`);
-      await this.lab.getByLabel('Dataset folder').setInputFiles(resolve(folder));
+      await this.lab.pickDatasetFolder(resolve(folder));
     } else {
-      await this.lab.getByRole('button', { name: /^Use persona-en/ }).click();
+      await this.lab.useShippedDataset();
     }
-    const summary = this.lab.getByTestId('dataset-summary');
-    const error = this.lab.getByRole('alert');
-    await summary.or(error).first().waitFor({ timeout: 60_000 });
-    if ((await error.count()) > 0) throw new CliError(await error.innerText());
-    log(`dataset: ${await summary.innerText()}`);
+    const { datasetSummary, datasetError } = this.lab;
+    await datasetSummary.or(datasetError).first().waitFor({ timeout: 60_000 });
+    if ((await datasetError.count()) > 0) throw new CliError(await datasetError.innerText());
+    log(`dataset ${oneLine(await datasetSummary.innerText())}`);
   }
 
   async chooseRole(role: BenchRole, id: string): Promise<void> {
-    const select = this.lab.getByLabel(`${role} model`);
-    const offered = await select.locator(`option[value="${id}"]`).count();
-    if (offered === 0) throw new CliError(`The Lab does not offer ${id} for the ${role}.`);
+    const select = this.lab.roleSelect(role);
+    if ((await select.locator(`option[value="${id}"]`).count()) === 0) {
+      throw new CliError(`The Lab does not offer ${id} for the ${role}.`);
+    }
     await select.selectOption(id);
   }
 
-  async configure(options: Options): Promise<void> {
-    for (const condition of BENCH_CONDITIONS) {
-      await this.lab
-        .getByRole('group', { name: 'Conditions' })
-        .getByLabel(CONDITION_LABELS[condition], { exact: true })
-        .setChecked(options.conditions.includes(condition));
-    }
-    const settings = this.lab.getByRole('group', { name: 'Run settings' });
-    await settings.getByLabel('Max user turns').fill(String(options.maxTurns));
-    await settings.getByLabel(/^Personas/).fill(String(options.personas));
-    await settings.getByLabel(/^Scenes per persona/).fill(String(options.scenes));
-    await settings.getByLabel('Seed').fill(String(options.seed));
-    await settings.getByLabel(/Profile stability/).setChecked(options.stability);
-  }
-
   async start(): Promise<void> {
-    const start = this.lab.getByRole('button', { name: 'Start', exact: true });
+    const start = this.lab.startButton;
     if (await start.isDisabled()) {
-      throw new CliError(
-        `The Lab cannot start: ${(await start.getAttribute('title')) ?? 'unknown reason'}`,
-      );
+      throw new CliError(`The Lab cannot start: ${(await start.getAttribute('title')) ?? '?'}`);
     }
     await start.click();
   }
 
   async resumeNewest(): Promise<void> {
-    const resume = this.lab
+    const resume = this.lab.view
       .getByRole('list', { name: 'Past runs' })
       .getByRole('button', { name: 'Resume' });
-    await this.lab.getByRole('heading', { name: 'Runs' }).waitFor();
     // The list is read from the lab database: give it a moment to arrive.
     await resume
       .first()
       .waitFor({ timeout: 10_000 })
       .catch(() => undefined);
-    if ((await resume.count()) === 0)
+    if ((await resume.count()) === 0) {
       throw new CliError('There is no unfinished run to resume in this browser profile.');
-    await resume.first().click();
-  }
-
-  async stop(): Promise<void> {
-    await this.lab.getByRole('button', { name: 'Stop', exact: true }).click();
+    }
+    await this.lab.resumeNewest();
   }
 
   /** Prints progress until the run ends; returns its final status. */
   async follow(): Promise<string> {
-    const progress = this.lab.getByRole('status', { name: 'Run progress' });
+    const { progress, stopButton, runError, status } = this.lab;
     await progress.waitFor({ timeout: 60_000 });
     let last = '';
     for (;;) {
-      const failure = this.lab.getByRole('alert');
-      if ((await failure.count()) > 0) throw new CliError(await failure.first().innerText());
-      const running = await this.lab.getByRole('button', { name: 'Stop', exact: true }).isEnabled();
-      const text = (await progress.innerText()).replace(/\s+/g, ' ').trim();
+      if ((await runError.count()) > 0) throw new CliError(await runError.innerText());
+      const running = await stopButton.isEnabled();
+      const text = oneLine(await progress.innerText());
       if (text !== last) {
         log(text);
         last = text;
       }
-      if (!running) return (await progress.getByTestId('run-status').innerText()).trim();
+      if (!running) return (await status.innerText()).trim();
       await this.page.waitForTimeout(1000);
     }
   }
 
-  async download(button: string, to: string): Promise<void> {
-    const [download] = await Promise.all([
-      this.page.waitForEvent('download'),
-      this.lab.getByRole('button', { name: button }).click(),
-    ]);
-    await download.saveAs(to);
+  async saveDownload(what: 'JSON' | 'CSV' | 'table (text)', to: string): Promise<void> {
+    await (await this.lab.download(what)).saveAs(to);
   }
 }
 
@@ -439,7 +409,7 @@ async function run(options: Options): Promise<number> {
     if (interrupted) process.exit(130);
     interrupted = true;
     log('stopping after the current model call (Ctrl+C again to quit at once)…');
-    void driver.stop().catch(() => undefined);
+    void driver.lab.stopButton.click().catch(() => undefined);
   };
   process.on('SIGINT', onSigint);
   try {
@@ -464,7 +434,7 @@ async function run(options: Options): Promise<number> {
       // cannot load fails here with the app's own explanation.
       await driver.loadModel(assistant);
     }
-    await driver.openLab();
+    await driver.lab.open();
     if (options.resume) {
       await driver.resumeNewest();
     } else {
@@ -472,15 +442,15 @@ async function run(options: Options): Promise<number> {
       for (const [role, id] of Object.entries(roles) as [BenchRole, string][]) {
         await driver.chooseRole(role, id);
       }
-      await driver.configure(options);
+      await driver.lab.configure(options);
       await driver.start();
     }
     const status = await driver.follow();
     await mkdir(options.out, { recursive: true });
     const out = (name: string) => resolve(options.out, name);
-    await driver.download('Download JSON', out('results.json'));
-    await driver.download('Download CSV', out('sessions.csv'));
-    await driver.download('Download table (text)', out('table.txt'));
+    await driver.saveDownload('JSON', out('results.json'));
+    await driver.saveDownload('CSV', out('sessions.csv'));
+    await driver.saveDownload('table (text)', out('table.txt'));
     console.log(`\n${await readFile(out('table.txt'), 'utf8')}`);
     log(`results in ${resolve(options.out)} (results.json, sessions.csv, table.txt)`);
     if (status !== 'done') {
