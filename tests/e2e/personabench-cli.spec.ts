@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import type { BenchSession } from '../../src/core/bench/types';
+import { APP_PORT, MODEL_SERVER } from './ports';
+
+/** A port of its own: the command serves the app itself, beside the tests' servers. */
+const CLI_PORT = APP_PORT + 9;
+
+function personabench(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '--silent', 'personabench', '--', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => {
+      resolve({ code, output });
+    });
+  });
+}
+
+test('npm run personabench runs the tiny model through the Lab and writes the table and files', async () => {
+  test.setTimeout(240_000);
+  const work = await mkdtemp(join(tmpdir(), 'personabench-cli-'));
+  const out = join(work, 'results');
+  try {
+    const { code, output } = await personabench([
+      '--model-url',
+      `${MODEL_SERVER}/models/tiny.gguf`,
+      '--personas',
+      '1',
+      '--scenes',
+      '2',
+      '--max-turns',
+      '1',
+      '--conditions',
+      'none,learned-k1',
+      '--no-webgpu',
+      '--port',
+      String(CLI_PORT),
+      '--profile',
+      join(work, 'browser'),
+      '--out',
+      out,
+    ]);
+    expect(code, output).toBe(0);
+    // Progress with the step being worked on, then the Table 1 text.
+    expect(output).toMatch(/\d+ of \d+ steps/);
+    expect(output).toContain('Helpfulness');
+    expect(output).toContain('GPT-4o');
+    for (const file of ['results.json', 'sessions.csv', 'table.txt']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as {
+      sessions: BenchSession[];
+    };
+    expect(results.sessions).toHaveLength(4);
+    const csv = (await readFile(join(out, 'sessions.csv'), 'utf8')).trim().split(/\r?\n/);
+    expect(csv).toHaveLength(5);
+    expect(await readFile(join(out, 'table.txt'), 'utf8')).toContain('Personalization');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('npm run personabench fails with a clear message when the model cannot load', async () => {
+  test.setTimeout(120_000);
+  const work = await mkdtemp(join(tmpdir(), 'personabench-cli-'));
+  try {
+    const { code, output } = await personabench([
+      '--model-url',
+      `${MODEL_SERVER}/models/missing.gguf`,
+      '--no-webgpu',
+      '--port',
+      String(CLI_PORT),
+      '--profile',
+      join(work, 'browser'),
+      '--out',
+      join(work, 'results'),
+    ]);
+    expect(code).not.toBe(0);
+    expect(output).toContain('personabench: The model could not load');
+    expect(existsSync(join(work, 'results'))).toBe(false);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
