@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { bootstrapScript, headerPolicy } from './src/core/security/csp.ts';
@@ -35,8 +36,16 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/** Recorded with every benchmark run, so results can be traced to the build that made them. */
+const appVersion = (
+  JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 export default defineConfig({
   plugins: [svelte(), contentSecurityPolicy()],
+  define: { __APP_VERSION__: JSON.stringify(appVersion) },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -1,8 +1,11 @@
 import { fitToContext, type ConversationTurn } from '../core/chat/context-window';
 import { StreamBatcher, frameSchedule, type Schedule } from '../core/chat/stream-batcher';
-import { baseSystemPrompt } from '../core/chat/system-prompt';
+import {
+  CHAT_TEMPERATURE,
+  MAX_REPLY_TOKENS,
+  personalizedSystemPrompt,
+} from '../core/chat/system-prompt';
 import { AppError, serializeError } from '../core/errors';
-import { estimateTokens, personalizationInstructions, renderProfile } from '../core/profile/render';
 import {
   finishReply,
   getAllSettings,
@@ -14,11 +17,14 @@ import {
 } from '../db';
 import { probeDevice } from '../engine/device';
 import type { Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
+import { openLabDatabase, type LabDatabase } from '../db/lab';
+import { LabRunner } from './lab-runner';
 import { ProfileOptimizer } from './profile-optimizer';
 import type {
   AssistantApi,
   ChatApi,
   DeviceApi,
+  LabApi,
   LearningApi,
   ModelsApi,
   ReplyOutcome,
@@ -40,6 +46,15 @@ export interface AssistantDeps {
   clock?: () => number;
   /** How often the partial reply is written to storage while streaming. */
   persistEveryMs?: number;
+  /** The PersonaBench lab's own database (never the app's); opened on first use. */
+  labDb?: () => LabDatabase;
+  /** The app's version, recorded with every benchmark run. */
+  appVersion?: string;
+}
+
+function lazyLabDatabase(): () => LabDatabase {
+  let db: LabDatabase | null = null;
+  return () => (db ??= openLabDatabase());
 }
 
 /** Name of the Web Lock held while the reply for `messageId` is being generated. */
@@ -63,9 +78,6 @@ const defaultTryLock = <T>(name: string, work: () => Promise<T>): Promise<T | nu
   ) as Promise<T | null>;
 };
 
-/** Replies longer than this are rare in chat and would starve the prompt of history. */
-const MAX_REPLY_TOKENS = 1024;
-
 /** Texts whose token count is remembered; a long conversation's turns, several times over. */
 const TOKEN_COUNT_MEMORY = 2000;
 
@@ -86,6 +98,7 @@ export class Assistant implements AssistantApi {
    */
   #tokenCounts = new Map<string, number>();
   readonly #optimizer: ProfileOptimizer;
+  readonly #lab: LabRunner;
 
   constructor(deps: AssistantDeps) {
     this.#deps = {
@@ -95,6 +108,8 @@ export class Assistant implements AssistantApi {
       now: () => performance.now(),
       clock: () => Date.now(),
       persistEveryMs: 500,
+      labDb: lazyLabDatabase(),
+      appVersion: 'unknown',
       ...deps,
     };
     this.#optimizer = new ProfileOptimizer({
@@ -104,7 +119,22 @@ export class Assistant implements AssistantApi {
       tryLock: this.#deps.tryLock,
       now: this.#deps.clock,
     });
+    this.#lab = new LabRunner({
+      db: this.#deps.labDb,
+      loadEngine: this.#deps.loadEngine,
+      tryLock: this.#deps.tryLock,
+      now: this.#deps.now,
+      clock: this.#deps.clock,
+      appVersion: this.#deps.appVersion,
+    });
   }
+
+  /** PersonaBench runs, on the lab's own engines and database; a chat request stops them. */
+  readonly lab: LabApi = {
+    start: (request, onProgress) => this.#lab.start(request, onProgress),
+    resume: (runId, onProgress) => this.#lab.resume(runId, onProgress),
+    stop: () => this.#lab.stop(),
+  };
 
   readonly learning: LearningApi = {
     schedule: (request) => this.#optimizer.schedule(request),
@@ -196,7 +226,9 @@ export class Assistant implements AssistantApi {
     const { db, holdLock, schedule, now, persistEveryMs } = this.#deps;
     const { messageId } = request;
     try {
-      // The user is waiting: a profile update in progress gives the engine back and resumes later.
+      // The user is waiting: a profile update in progress gives the engine back and resumes later,
+      // and a benchmark run stops (resumable) so it does not compete for the device.
+      await this.#lab.preempt();
       await this.#optimizer.preempt();
       return await holdLock(replyLockName(messageId), async () => {
         let text = '';
@@ -218,7 +250,7 @@ export class Assistant implements AssistantApi {
           const timing: { firstTokenAt: number | null } = { firstTokenAt: null };
           let persisting: Promise<void> = Promise.resolve();
           const result = await engine.generate(
-            { messages: prompt.messages, maxTokens: reserve, temperature: 0.7 },
+            { messages: prompt.messages, maxTokens: reserve, temperature: CHAT_TEMPERATURE },
             (delta) => {
               timing.firstTokenAt ??= now();
               text += delta;
@@ -276,19 +308,13 @@ export class Assistant implements AssistantApi {
   /** The standing instructions, with the user's profile unless personalization is off here. */
   async #systemPrompt(conversationId: string): Promise<string> {
     const { db, clock } = this.#deps;
-    const base = baseSystemPrompt(new Date(clock()));
     const [settings, conversation] = await Promise.all([
       getAllSettings(db),
       getConversation(db, conversationId),
     ]);
-    if (!settings.personalization || conversation?.temporary) return base;
-    const { profile } = await getProfile(db);
-    const rendered = renderProfile(profile, {
-      budgetTokens: settings.profileTokenBudget,
-      countTokens: estimateTokens,
-    });
-    const personal = personalizationInstructions(rendered.text);
-    return personal ? `${base}\n\n${personal}` : base;
+    const personal = settings.personalization && conversation?.temporary !== true;
+    const profile = personal ? (await getProfile(db)).profile : null;
+    return personalizedSystemPrompt(new Date(clock()), profile, settings.profileTokenBudget);
   }
 
   async #countTokens(engine: Engine, text: string): Promise<number> {

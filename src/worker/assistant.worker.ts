@@ -5,4 +5,4 @@ import { loadEngine } from './engine-loader';
 import { installErrorTransfer } from './error-transfer';
 
 installErrorTransfer();
-Comlink.expose(new Assistant({ db: openDatabase(), loadEngine }));
+Comlink.expose(new Assistant({ db: openDatabase(), loadEngine, appVersion: __APP_VERSION__ }));

@@ -114,4 +114,5 @@ export interface AssistantApi {
   models: ModelsApi;
   chat: ChatApi;
   learning: LearningApi;
+  lab: LabApi;
 }

@@ -1,10 +1,8 @@
 import { AppError } from '../core/errors';
-import { applyOptimizerOutput, type OptimizerOutcome } from '../core/optimizer/apply-output';
-import { buildOptimizerPrompt } from '../core/optimizer/prompt';
+import { applyOptimizerOutput } from '../core/optimizer/apply-output';
+import { proposeProfileChanges } from '../core/optimizer/propose';
 import { findEndedSessions, sessionsForJob } from '../core/optimizer/schedule';
-import { optimizerOutputSchema } from '../core/optimizer/schema';
 import type { OptimizerSession } from '../core/optimizer/transcript';
-import { estimateTokens, renderProfile } from '../core/profile/render';
 import type { AppliedChange, ProfileChange } from '../core/profile/types';
 import {
   ConflictError,
@@ -27,12 +25,6 @@ import {
 import type { Engine, LoadedModel } from '../engine/engine';
 import type { LearningOutcome, ScheduleRequest } from './contract';
 
-/**
- * Tokens the optimizer may answer with, at most half the window. A real model answers in a few
- * hundred, but eight changes with every string at its maxLength can take about 2000, and an answer
- * cut off at the limit is lost whole.
- */
-const OUTPUT_TOKENS = 2048;
 /** Sessions one run reads at most, so a long absence does not make one huge prompt. */
 const MAX_SESSIONS_PER_JOB = 6;
 /** Only one tab's worker runs the optimizer at a time; the others leave the queue to it. */
@@ -189,50 +181,25 @@ export class ProfileOptimizer {
       );
       return { applied: 0, proposed: 0, rejected: 0, failed: false };
     }
-    const rendered = renderProfile(profile, {
-      budgetTokens: settings.profileTokenBudget,
-      countTokens: estimateTokens,
-    });
-    const prompt = buildOptimizerPrompt({
-      profile,
-      sessions,
-      contextWindow: loaded.contextWindow,
-      reserveForOutput: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 2)),
-      countTokens: estimateTokens,
-      now: now(),
-      profileOverBudget: rendered.overBudget,
-    });
+    // A pre-empting chat request aborts the signal; `#drain` sees it and requeues the job.
+    const { prompt, outcome, text } = await proposeProfileChanges(
+      {
+        profile,
+        sessions,
+        contextWindow: loaded.contextWindow,
+        profileTokenBudget: settings.profileTokenBudget,
+        now: now(),
+      },
+      async (request) => {
+        const generated = await engine.generate(request, () => undefined, signal);
+        if (signal.aborted) throw new AppError('aborted', 'Pre-empted by a chat request.');
+        return generated;
+      },
+    );
     const processed = prompt.processed.map((p) => ({
       conversationId: p.conversationId,
       learnedUntil: p.until,
     }));
-    const schema = optimizerOutputSchema(profile.sections.map((s) => s.name));
-
-    // The model is untrusted: one retry for output that does not validate, then the job fails
-    // with the reason and the profile stays as it was.
-    let outcome: OptimizerOutcome = { ok: false, error: 'no answer' };
-    let text = '';
-    for (let attempt = 0; attempt < 2 && !outcome.ok; attempt++) {
-      const generated = await engine.generate(
-        {
-          messages: prompt.messages,
-          maxTokens: Math.min(OUTPUT_TOKENS, Math.floor(loaded.contextWindow / 2)),
-          temperature: 0,
-          seed: attempt,
-          jsonSchema: schema,
-        },
-        () => undefined,
-        signal,
-      );
-      if (signal.aborted || generated.finishReason === 'abort') {
-        throw new AppError('aborted', 'Pre-empted by a chat request.');
-      }
-      text = generated.text;
-      outcome =
-        generated.finishReason === 'length'
-          ? { ok: false, error: 'the answer was cut off at the length limit' }
-          : applyOptimizerOutput(text, { profile, sessions, now: now() });
-    }
     if (!outcome.ok) {
       await failJob(
         db,

@@ -344,7 +344,8 @@ function readGolden(
   }
   // The name is a synthetic label for the display; as a golden field it would make the learned
   // profile be scored on a name the user may never say. Scenes are test dialogue, not persona.
-  const persona: Record<string, unknown> = {};
+  // No prototype, so even a key that slipped past the reserved-key check stays a plain entry.
+  const persona = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(root)) {
     if (key === 'Name' || key === 'scenes') continue;
     persona[key] =

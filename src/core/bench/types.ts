@@ -3,6 +3,7 @@
  * Plain data only: stored in the lab's own IndexedDB database, sent across the worker boundary,
  * written to JSON/CSV. The user's real profile and conversations are never part of a run.
  */
+import type { FinishReason, ModelSpec } from '../../engine/engine';
 import type { Profile } from '../profile/types';
 
 /** One scene of a persona's timeline; in a run, one scene is one session. */
@@ -113,6 +114,8 @@ export interface BenchCall {
   promptTokens: number;
   completionTokens: number;
   ms: number;
+  /** How generation ended ('length': cut off), so a replayed call is judged as the live one was. */
+  finishReason?: FinishReason;
 }
 
 export interface SessionScores {
@@ -211,6 +214,8 @@ export interface BenchRun {
   /** The dataset itself is stored with the run, so a resume never depends on a file again. */
   dataset: BenchDataset;
   roles: BenchRoles;
+  /** The full model specs behind `roles`, so a resume loads the same models (added, issue #5). */
+  roleSpecs?: Record<BenchRole, ModelSpec>;
   settings: BenchSettings;
   status: BenchRunStatus;
   error?: string;

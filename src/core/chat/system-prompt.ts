@@ -1,3 +1,11 @@
+import { estimateTokens, personalizationInstructions, renderProfile } from '../profile/render';
+import type { Profile } from '../profile/types';
+
+/** Sampling temperature of chat replies: some variety without drifting off the question. */
+export const CHAT_TEMPERATURE = 0.7;
+/** Replies longer than this are rare in chat and would starve the prompt of history. */
+export const MAX_REPLY_TOKENS = 1024;
+
 /** The assistant's standing instructions, before any personalization. */
 export function baseSystemPrompt(now: Date): string {
   const date = now.toISOString().slice(0, 10);
@@ -6,4 +14,23 @@ export function baseSystemPrompt(now: Date): string {
     'Answer clearly and concisely. Use Markdown for lists, tables and code.',
     `Today is ${date}.`,
   ].join(' ');
+}
+
+/**
+ * The chat system prompt with the profile rendered into it, exactly as the assistant sends it;
+ * `profile` null (personalization off, temporary chat) or empty gives the base prompt alone.
+ */
+export function personalizedSystemPrompt(
+  now: Date,
+  profile: Profile | null,
+  profileTokenBudget: number,
+): string {
+  const base = baseSystemPrompt(now);
+  if (profile === null) return base;
+  const rendered = renderProfile(profile, {
+    budgetTokens: profileTokenBudget,
+    countTokens: estimateTokens,
+  });
+  const personal = personalizationInstructions(rendered.text);
+  return personal ? `${base}\n\n${personal}` : base;
 }

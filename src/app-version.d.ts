@@ -1,0 +1,2 @@
+/** The app's `package.json` version, injected at build time by Vite's `define` (vite.config.ts). */
+declare const __APP_VERSION__: string;

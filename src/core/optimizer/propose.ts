@@ -1,0 +1,101 @@
+import type { GenerateRequest, GenerateResult } from '../../engine/engine';
+import { AppError } from '../errors';
+import { estimateTokens, renderProfile } from '../profile/render';
+import type { Profile } from '../profile/types';
+import { applyOptimizerOutput, type OptimizerOutcome } from './apply-output';
+import { buildOptimizerPrompt, type OptimizerPrompt } from './prompt';
+import { optimizerOutputSchema } from './schema';
+import type { OptimizerSession } from './transcript';
+
+/**
+ * One optimizer step, shared by the app's background learning and the PersonaBench lab so the lab
+ * measures exactly what users get: the same prompt, output schema, temperature, retry and
+ * validation. It asks for changes and checks them against the profile; storing the result (a
+ * revision, proposals, or the lab's record) is the caller's business.
+ */
+
+/**
+ * Tokens the optimizer may answer with, at most half the window. A real model answers in a few
+ * hundred, but eight changes with every string at its maxLength can take about 2000, and an answer
+ * cut off at the limit is lost whole.
+ */
+export const OPTIMIZER_OUTPUT_TOKENS = 2048;
+
+export interface ProposeInput {
+  profile: Profile;
+  sessions: readonly OptimizerSession[];
+  contextWindow: number;
+  /** The chat prompt's profile budget: over it, the optimizer is asked to consolidate. */
+  profileTokenBudget: number;
+  now: number;
+}
+
+/** Generates one answer; `attempt` is 0, then 1 for the retry. Throws to abandon the step. */
+export type ProposeGenerate = (
+  request: GenerateRequest,
+  attempt: number,
+) => Promise<GenerateResult>;
+
+export interface ProposeAttempt {
+  request: GenerateRequest;
+  result: GenerateResult;
+  /** Why this answer was refused, when it was. */
+  error?: string;
+}
+
+export interface ProposeResult {
+  prompt: OptimizerPrompt;
+  /** The last attempt's outcome: valid changes applied to `profile`, or why it failed twice. */
+  outcome: OptimizerOutcome;
+  /** The last answer, so a caller whose profile changed meanwhile can apply it again. */
+  text: string;
+  attempts: ProposeAttempt[];
+}
+
+export async function proposeProfileChanges(
+  input: ProposeInput,
+  generate: ProposeGenerate,
+): Promise<ProposeResult> {
+  const { profile, sessions, contextWindow, now } = input;
+  const rendered = renderProfile(profile, {
+    budgetTokens: input.profileTokenBudget,
+    countTokens: estimateTokens,
+  });
+  const maxTokens = Math.min(OPTIMIZER_OUTPUT_TOKENS, Math.floor(contextWindow / 2));
+  const prompt = buildOptimizerPrompt({
+    profile,
+    sessions,
+    contextWindow,
+    reserveForOutput: maxTokens,
+    countTokens: estimateTokens,
+    now,
+    profileOverBudget: rendered.overBudget,
+  });
+  const schema = optimizerOutputSchema(profile.sections.map((s) => s.name));
+
+  // The model is untrusted: one retry for output that does not validate, then the step fails
+  // with the reason and the profile stays as it was.
+  let outcome: OptimizerOutcome = { ok: false, error: 'no answer' };
+  let text = '';
+  const attempts: ProposeAttempt[] = [];
+  for (let attempt = 0; attempt < 2 && !outcome.ok; attempt++) {
+    const request: GenerateRequest = {
+      messages: prompt.messages,
+      maxTokens,
+      temperature: 0,
+      seed: attempt,
+      jsonSchema: schema,
+    };
+    const result = await generate(request, attempt);
+    if (result.finishReason === 'abort') {
+      throw new AppError('aborted', 'The profile update was stopped.');
+    }
+    text = result.text;
+    outcome =
+      result.finishReason === 'length'
+        ? { ok: false, error: 'the answer was cut off at the length limit' }
+        : applyOptimizerOutput(text, { profile, sessions, now });
+    attempts.push(outcome.ok ? { request, result } : { request, result, error: outcome.error });
+  }
+  return { prompt, outcome, text, attempts };
+}
