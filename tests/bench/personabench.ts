@@ -323,7 +323,7 @@ class LabDriver {
       const status = this.models.getByRole('status').filter({ has: this.page.locator('progress') });
       const text = (await status.count()) > 0 ? oneLine(await status.innerText()) : '';
       if (text && text !== last) {
-        log(`loading ${id}: ${text.replace(/ Cancel$/, '')}`);
+        log(`loading ${id}: ${text.replace(/\s*Cancel\b/, ' ·')}`);
         last = text;
       }
       await this.page.waitForTimeout(1000);
@@ -375,22 +375,39 @@ class LabDriver {
     await this.lab.resumeNewest();
   }
 
-  /** Prints progress until the run ends; returns its final status. */
-  async follow(): Promise<string> {
+  /** Prints progress until the run ends; returns its final status and, if it failed, why. */
+  async follow(): Promise<{ status: string; error: string | null }> {
     const { progress, stopButton, runError, status } = this.lab;
     await progress.waitFor({ timeout: 60_000 });
     let last = '';
     for (;;) {
       if ((await runError.count()) > 0) throw new CliError(await runError.innerText());
       const running = await stopButton.isEnabled();
-      const text = oneLine(await progress.innerText());
+      const text = await this.progressLine();
       if (text !== last) {
         log(text);
         last = text;
       }
-      if (!running) return (await status.innerText()).trim();
+      if (!running) {
+        const final = (await status.getAttribute('data-status')) ?? 'unknown';
+        const error = this.lab.view.locator('li[aria-current="true"] .error');
+        return { status: final, error: (await error.count()) > 0 ? await error.innerText() : null };
+      }
       await this.page.waitForTimeout(1000);
     }
+  }
+
+  /** e.g. `[12/84] about 40 min left · learned-k3 · Mara · scene 4/10 · judge`. */
+  async progressLine(): Promise<string> {
+    const { progress } = this.lab;
+    const part = async (id: string) => {
+      const found = progress.getByTestId(id);
+      return (await found.count()) > 0 ? oneLine(await found.innerText()) : '';
+    };
+    const count = /(\d+) of (\d+)/.exec(await part('run-count'));
+    return [count ? `[${count[1]}/${count[2]}]` : '', await part('run-eta'), await part('run-step')]
+      .filter(Boolean)
+      .join(' · ');
   }
 
   async saveDownload(what: 'JSON' | 'CSV' | 'table (text)', to: string): Promise<void> {
@@ -445,7 +462,7 @@ async function run(options: Options): Promise<number> {
       await driver.lab.configure(options);
       await driver.start();
     }
-    const status = await driver.follow();
+    const { status, error } = await driver.follow();
     await mkdir(options.out, { recursive: true });
     const out = (name: string) => resolve(options.out, name);
     await driver.saveDownload('JSON', out('results.json'));
@@ -454,6 +471,7 @@ async function run(options: Options): Promise<number> {
     console.log(`\n${await readFile(out('table.txt'), 'utf8')}`);
     log(`results in ${resolve(options.out)} (results.json, sessions.csv, table.txt)`);
     if (status !== 'done') {
+      if (error) log(`the run failed: ${error}`);
       log(`the run is ${status}; continue it with: npm run personabench -- --resume`);
       return status === 'stopped' ? 2 : 1;
     }

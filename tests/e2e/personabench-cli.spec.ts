@@ -50,7 +50,7 @@ test('npm run personabench runs the tiny model through the Lab and writes the ta
     ]);
     expect(code, output).toBe(0);
     // Progress with the step being worked on, then the Table 1 text.
-    expect(output).toMatch(/\d+ of \d+ steps/);
+    expect(output).toMatch(/\[\d+\/\d+\] .*scene 1\/2/);
     expect(output).toContain('Helpfulness');
     expect(output).toContain('GPT-4o');
     for (const file of ['results.json', 'sessions.csv', 'table.txt']) {

@@ -81,7 +81,7 @@ export class PersonaLab {
     return this.view.getByRole('status', { name: 'Run progress' });
   }
 
-  /** `running`, or the run's final status: `done`, `stopped` or `failed`. */
+  /** Its `data-status`: `running`, or the run's final status (`done`, `stopped`, `failed`). */
   get status(): Locator {
     return this.progress.getByTestId('run-status');
   }
