@@ -152,6 +152,20 @@ export async function recordCall(
   await withStorageErrors(() => db.calls.put({ runId, key, call }));
 }
 
+/**
+ * Forgets the recorded calls under a key prefix (one persona's chain under one condition) once
+ * its sessions and result are stored: they hold a copy of every call, and a finished chain is
+ * never replayed, so keeping both would only double the run's size.
+ */
+export async function forgetCalls(db: LabDatabase, runId: string, prefix: string): Promise<void> {
+  await withStorageErrors(() =>
+    db.calls
+      .where('[runId+key]')
+      .between([runId, prefix], [runId, `${prefix}\uffff`])
+      .delete(),
+  );
+}
+
 /** Every call a run recorded, by position key: what a resume replays. */
 export async function runCalls(db: LabDatabase, runId: string): Promise<Map<string, BenchCall>> {
   const rows = await db.calls.where('runId').equals(runId).toArray();

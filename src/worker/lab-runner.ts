@@ -11,6 +11,7 @@ import { AppError } from '../core/errors';
 import { DEFAULT_PROFILE_BUDGET_TOKENS } from '../core/profile/defaults';
 import {
   createRun,
+  forgetCalls,
   getRun,
   recordCall,
   runCalls,
@@ -180,7 +181,9 @@ export class LabRunner implements LabApi {
         step: state.step,
         etaMs: state.done > 0 ? (elapsed() / state.done) * (run.total - state.done) : null,
       };
-      onProgress(progress);
+      // The callback is a Comlink proxy: a page that went away must not fail the run.
+      const sent: unknown = onProgress(progress);
+      if (sent instanceof Promise) void sent.catch(() => undefined);
       return progress;
     };
     const patch = () => ({ done: state.done, elapsedMs: elapsed(), updatedAt: this.#deps.clock() });
@@ -239,6 +242,7 @@ export class LabRunner implements LabApi {
           await savePersonaResult(db, result, patch());
           report('running');
         },
+        chainDone: (prefix) => forgetCalls(db, run.id, prefix),
         profileTokenBudget: DEFAULT_PROFILE_BUDGET_TOKENS,
       });
       await protocol.run();

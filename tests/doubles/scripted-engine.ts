@@ -21,6 +21,12 @@ export class ScriptedEngine implements Engine {
   /** Awaited between tokens; tests make it block to stop mid-reply. */
   betweenTokens: () => Promise<void> = () => Promise.resolve();
   failNextGenerate: AppError | null = null;
+  /**
+   * Answers from the request instead of the `replies` queue when set (the lab's tests tell the
+   * assistant, simulator, judge and optimizer apart by their prompts). A promise that never
+   * settles stands for a tab that died mid-call.
+   */
+  respond: ((request: GenerateRequest) => string | Promise<string>) | null = null;
   loaded: ModelSpec | null = null;
   cached = new Map<string, number>();
 
@@ -42,7 +48,9 @@ export class ScriptedEngine implements Engine {
       this.failNextGenerate = null;
       throw error;
     }
-    const script = this.replies.shift() ?? 'Hello from the scripted engine.';
+    const script = this.respond
+      ? await this.respond(request)
+      : (this.replies.shift() ?? 'Hello from the scripted engine.');
     const tokens = script.match(/\S+\s*/g) ?? [];
     let text = '';
     for (const token of tokens) {

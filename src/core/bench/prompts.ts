@@ -8,7 +8,7 @@ import type { BenchScene, BenchTurn, SessionScores } from './types';
 /**
  * The PersonaBench user simulator and judge: prompts, output schemas and parsers. Their output is
  * model output like any other: parsed strictly, never trusted. The schemas keep to the subset both
- * engines enforce (see `optimizer/schema.ts`), so ranges are checked here, not in the schema.
+ * engines enforce (see `optimizer/schema.ts`), and every rule is checked again here.
  */
 
 /** Longest simulated user reply: a chat message, not an essay. */
@@ -164,7 +164,11 @@ export const SIMILARITY_ANCHORS: readonly string[] = [
   '10: the same person: every important fact, trait and preference matches, nothing contradicts.',
 ];
 
-const scoreProperty = { type: 'integer' };
+/**
+ * Scores as an enum, not `minimum`/`maximum`: both engines compile an enum into their grammar, so
+ * a constrained model cannot write 51 (the tiny test model did, with a bare integer type).
+ */
+const scoreProperty = { type: 'integer', enum: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] };
 
 export const JUDGE_SCHEMA: Readonly<Record<string, unknown>> = {
   type: 'object',

@@ -29,7 +29,8 @@ import {
 import { retrieveEarlierTurns, retrievedInstructions, type EarlierTurn } from './rag';
 import { isLearned } from './report';
 import { deriveSeed } from './seed';
-import { countFields, fieldSimilarity } from './similarity';
+import { goldenAt } from './timeline';
+import { countFields, factUpdate, fieldSimilarity } from './similarity';
 import { measureDrift, stabilitySessions } from './stability';
 import type {
   BenchCall,
@@ -92,6 +93,11 @@ export interface ProtocolDeps {
   storedPersonaResults: ReadonlySet<string>;
   saveSession: (session: BenchSession) => Promise<void>;
   savePersonaResult: (result: BenchPersonaResult) => Promise<void>;
+  /**
+   * A persona's chain under a condition is stored whole: its recorded calls (keys starting with
+   * `keyPrefix`) are no longer needed for a replay.
+   */
+  chainDone: (keyPrefix: string) => Promise<void>;
   /** The chat prompt's profile budget (the app's setting). */
   profileTokenBudget: number;
 }
@@ -211,13 +217,15 @@ export class BenchProtocol {
           session.optimizer = update;
         }
         session.profileAfter = chain.profile;
-        session.fieldSimilarity = fieldSimilarity(persona.golden, chain.profile);
+        // Against the persona of this scene's time: a move not made yet is not yet to be learned.
+        session.fieldSimilarity = fieldSimilarity(goldenAt(persona, sceneIndex), chain.profile);
       }
       if (!storedSessions.has(sessionUnitKey(condition, persona.id, sceneIndex))) {
         await this.#deps.saveSession(session);
       }
     }
     if (learned) await this.#finishPersona(chain);
+    await this.#deps.chainDone(`${chain.base}/`);
   }
 
   #step(chain: Chain, what: string): string {
@@ -231,7 +239,7 @@ export class BenchProtocol {
       case 'none':
         return personalizedSystemPrompt(date, null, budget);
       case 'golden':
-        return personalizedSystemPrompt(date, chain.persona.golden, budget);
+        return personalizedSystemPrompt(date, goldenAt(chain.persona, sceneIndex), budget);
       case 'rag': {
         const retrieved = retrievedInstructions(retrieveEarlierTurns(query, chain.earlier));
         const base = baseSystemPrompt(date);
@@ -249,6 +257,7 @@ export class BenchProtocol {
     const where = `scene ${sceneIndex + 1}/${chain.scenes.length}`;
     const query = scene.neutralizedQuery;
     const system = this.#systemPrompt(chain, sceneIndex, query);
+    const golden = goldenAt(chain.persona, sceneIndex);
     const turns: BenchTurn[] = [{ role: 'user', content: query }];
     const calls: BenchCall[] = [];
     let userTurns = 1;
@@ -266,7 +275,7 @@ export class BenchProtocol {
       const verdict = await this.#validated(
         `${sceneKey}/t${userTurns}/simulator`,
         'simulator',
-        simulatorMessages(chain.persona.golden, scene, turns, userTurns, maxTurns),
+        simulatorMessages(golden, scene, turns, userTurns, maxTurns),
         SIMULATOR_SCHEMA,
         SIMULATOR_OUTPUT_TOKENS,
         parseSimulatorOutput,
@@ -289,7 +298,7 @@ export class BenchProtocol {
     const judged = await this.#validated(
       `${sceneKey}/judge`,
       'judge',
-      judgeMessages(chain.persona.golden, scene, query, firstReply),
+      judgeMessages(golden, scene, query, firstReply),
       JUDGE_SCHEMA,
       JUDGE_OUTPUT_TOKENS,
       parseJudgeOutput,
@@ -523,6 +532,9 @@ export class BenchProtocol {
       fieldSimilarity: fieldSimilarity(persona.golden, chain.profile),
       calls,
     };
+    if (persona.changes !== undefined && persona.changes.length > 0) {
+      result.factUpdates = persona.changes.map((change) => factUpdate(chain.profile, change));
+    }
     if (run.settings.stability) result.stability = await this.#stability(chain, calls);
     await this.#deps.savePersonaResult(result);
   }

@@ -210,6 +210,39 @@ export function stabilitySummary(
   });
 }
 
+export interface FactUpdateSummary {
+  condition: BenchCondition;
+  /** Facts that changed mid-way, over the personas that declare any. */
+  facts: number;
+  updated: number;
+  stale: number;
+  missing: number;
+  other: number;
+}
+
+/** Per learned condition: did the learned profiles follow the facts that changed mid-way? */
+export function factUpdateSummary(
+  personaResults: readonly BenchPersonaResult[],
+): FactUpdateSummary[] {
+  return conditionsIn([], personaResults).flatMap((condition) => {
+    const facts = personaResults.flatMap((r) =>
+      r.condition === condition ? (r.factUpdates ?? []) : [],
+    );
+    if (facts.length === 0) return [];
+    const count = (status: string) => facts.filter((f) => f.status === status).length;
+    return [
+      {
+        condition,
+        facts: facts.length,
+        updated: count('updated'),
+        stale: count('stale'),
+        missing: count('missing'),
+        other: count('other'),
+      },
+    ];
+  });
+}
+
 export interface OptimizerOverhead {
   condition: BenchCondition;
   updates: number;
@@ -266,6 +299,7 @@ export function runToJson(
       run,
       summary: summarizeRun(sessions, personaResults),
       stability: stabilitySummary(personaResults),
+      factUpdates: factUpdateSummary(personaResults),
       optimizerOverhead: optimizerOverhead(sessions, personaResults),
       sessions,
       personaResults,

@@ -4,7 +4,7 @@
  * the same seed however the run was interrupted and resumed. FNV-1a, 32 bits.
  */
 export function deriveSeed(runSeed: number, position: string): number {
-  let hash = 0x811c9dc5 ^ (runSeed >>> 0);
+  let hash = 0x811c9dc5;
   for (const char of `${runSeed}|${position}`) {
     hash ^= char.codePointAt(0) ?? 0;
     hash = Math.imul(hash, 0x01000193) >>> 0;

@@ -1,4 +1,5 @@
 import type { Profile } from '../profile/types';
+import type { BenchChange, FactUpdate } from './types';
 
 /**
  * The deterministic field-level similarity reported beside the judge's persona similarity, so a
@@ -74,4 +75,28 @@ export function fieldSimilarity(golden: Profile, learned: Profile): number {
 /** Fields in a profile, all sections together. */
 export function countFields(profile: Profile): number {
   return profile.sections.reduce((sum, section) => sum + Object.keys(section.fields).length, 0);
+}
+
+/**
+ * Did the learned profile follow a fact that changed (a move, a new diet)? Words are compared as
+ * token sets: every word of the new state present and not every word of the old one is `updated`.
+ */
+export function factUpdate(learned: Profile, change: BenchChange): FactUpdate {
+  const value = fieldValue(learned, change.section, change.key) ?? null;
+  const base = {
+    section: change.section,
+    key: change.key,
+    before: change.before,
+    after: change.after,
+    learned: value,
+  };
+  if (value === null) return { ...base, status: 'missing' };
+  const words = tokenSet(value);
+  const holds = (text: string) => {
+    const needed = tokenSet(text);
+    return needed.size > 0 && [...needed].every((t) => words.has(t));
+  };
+  if (holds(change.after) && !holds(change.before)) return { ...base, status: 'updated' };
+  if (holds(change.before)) return { ...base, status: 'stale' };
+  return { ...base, status: 'other' };
 }

@@ -187,6 +187,21 @@ export interface StabilityResult {
   profileAfter: Profile;
 }
 
+/**
+ * Whether a fact that changed mid-way (`BenchPersona.changes`) reached the learned profile by the
+ * end: `updated` when the learned value holds the new state's words and not the old one's,
+ * `stale` when it still holds the old state's, `missing` when the field was never learned, `other`
+ * otherwise. Added for issue #5 (additive).
+ */
+export interface FactUpdate {
+  section: string;
+  key: string;
+  before: string;
+  after: string;
+  learned: string | null;
+  status: 'updated' | 'stale' | 'missing' | 'other';
+}
+
 /** End of a persona under a learned condition: how close the learned profile came. */
 export interface BenchPersonaResult {
   runId: string;
@@ -200,6 +215,8 @@ export interface BenchPersonaResult {
   calls: BenchCall[];
   /** With `settings.stability`: how the learned profile held up against noise and contradictions. */
   stability?: StabilityResult;
+  /** One entry per fact of the persona that changed mid-way (none when it declares no change). */
+  factUpdates?: FactUpdate[];
 }
 
 export type BenchRunStatus = 'running' | 'stopped' | 'done' | 'failed';
