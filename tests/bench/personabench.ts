@@ -320,8 +320,9 @@ class LabDriver {
       if ((await failure.count()) > 0) {
         throw new CliError(`The model could not load: ${oneLine(await failure.innerText())}`);
       }
+      // Read without waiting: the progress disappears the moment the load ends.
       const status = this.models.getByRole('status').filter({ has: this.page.locator('progress') });
-      const text = (await status.count()) > 0 ? oneLine(await status.innerText()) : '';
+      const text = oneLine((await status.allInnerTexts()).join(' '));
       if (text && text !== last) {
         log(`loading ${id}: ${text.replace(/\s*Cancel\b/, ' ·')}`);
         last = text;
@@ -400,10 +401,9 @@ class LabDriver {
   /** e.g. `[12/84] about 40 min left · learned-k3 · Mara · scene 4/10 · judge`. */
   async progressLine(): Promise<string> {
     const { progress } = this.lab;
-    const part = async (id: string) => {
-      const found = progress.getByTestId(id);
-      return (await found.count()) > 0 ? oneLine(await found.innerText()) : '';
-    };
+    // Read without waiting: the ETA disappears the moment the run ends.
+    const part = async (id: string) =>
+      oneLine((await progress.getByTestId(id).allInnerTexts()).join(' '));
     const count = /(\d+) of (\d+)/.exec(await part('run-count'));
     return [count ? `[${count[1]}/${count[2]}]` : '', await part('run-eta'), await part('run-step')]
       .filter(Boolean)
