@@ -69,7 +69,8 @@ interface ActiveRun {
   finished: Promise<unknown>;
 }
 
-type Progress = (progress: BenchProgress) => void;
+/** Typed `unknown`, not `void`: through Comlink the callback returns a promise that may reject. */
+type Progress = (progress: BenchProgress) => unknown;
 
 export class LabRunner implements LabApi {
   readonly #deps: LabRunnerDeps;
@@ -151,6 +152,10 @@ export class LabRunner implements LabApi {
     try {
       const progress = await work;
       if (progress === null) {
+        // Another tab holds the lab: a run this call just created waits, resumable, for its turn.
+        if (run.done === 0 && run.status === 'running') {
+          await updateRun(this.#deps.db(), run.id, { status: 'stopped' });
+        }
         throw new AppError('busy', 'A benchmark run is in progress in another tab.');
       }
       return progress;
@@ -182,7 +187,7 @@ export class LabRunner implements LabApi {
         etaMs: state.done > 0 ? (elapsed() / state.done) * (run.total - state.done) : null,
       };
       // The callback is a Comlink proxy: a page that went away must not fail the run.
-      const sent: unknown = onProgress(progress);
+      const sent = onProgress(progress);
       if (sent instanceof Promise) void sent.catch(() => undefined);
       return progress;
     };

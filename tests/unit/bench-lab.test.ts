@@ -20,6 +20,7 @@ import {
   kindOf,
   labRequest,
   makeDataset,
+  spec,
   systemOf,
   type CallKind,
 } from './bench-factories';
@@ -297,7 +298,9 @@ describe('PersonaBench lab runner', () => {
       undefined,
     ]);
 
-    expect(s3?.error).toMatch(/simulator.*not valid twice.*must say what they need next/u);
+    expect(s3?.error).toMatch(
+      /^The user simulator gave no valid answer: an unsatisfied user must say what they need next$/u,
+    );
     expect(s3?.satisfied).toBe(false);
     expect(s3?.calls.filter((c) => c.role === 'simulator')).toHaveLength(2);
 
@@ -311,6 +314,24 @@ describe('PersonaBench lab runner', () => {
       sessions: 3,
       failures: 2,
     });
+  });
+
+  it('records a judgement whose prompt cannot fit the model as a failure, without calling it', async () => {
+    const ctx = setup();
+    // The judge's JSON budget (320) and its prompt (a few hundred) overflow 600 tokens; the
+    // assistant (a quarter of the window for the reply) and the simulator still fit.
+    ctx.engine.contextWindow = 600;
+    const done = await ctx.runner.start(
+      labRequest(['none'], { personaLimit: 1, sceneLimit: 1, maxTurns: 1 }),
+      ctx.onProgress,
+    );
+    expect(done.status).toBe('done');
+    const [session] = await runSessions(ctx.db, done.runId);
+    expect(calls(ctx.engine, 'judge')).toHaveLength(0);
+    expect(session?.scores).toMatchObject({ ok: false });
+    expect(session?.scores.ok ? '' : session?.scores.error).toMatch(
+      /^The judge gave no valid answer: the prompt needs about \d+ tokens, more than the judge model's 600-token context window$/u,
+    );
   });
 
   it('reports progress at every model call, with the step and an ETA', async () => {
@@ -328,6 +349,43 @@ describe('PersonaBench lab runner', () => {
     expect(ctx.progress.at(-1)).toMatchObject({ status: 'done', done: 3, total: 3 });
   });
 
+  it('loads one engine per distinct model, gives each role its own, and unloads them at the end', async () => {
+    const db = openLabDatabase(`persona-lab-test-${crypto.randomUUID()}`);
+    const engines: ScriptedEngine[] = [];
+    const runner = new LabRunner({
+      db: () => db,
+      loadEngine: () => {
+        const engine = new ScriptedEngine();
+        engine.respond = defaultCast;
+        engines.push(engine);
+        return Promise.resolve(engine);
+      },
+      tryLock: (_name, work) => work(),
+      now: () => 0,
+      clock: () => T0,
+      appVersion: 'test',
+    });
+    const request = labRequest(['learned-k1'], { personaLimit: 1, sceneLimit: 2 });
+    request.roles = {
+      assistant: spec('small.gguf'),
+      simulator: spec('small.gguf'),
+      judge: spec('judge.gguf'),
+    };
+    const done = await runner.start(request, () => undefined);
+
+    expect(done.status).toBe('done');
+    expect(engines).toHaveLength(2);
+    const [shared, judge] = engines;
+    expect(new Set(shared?.requests.map(kindOf))).toEqual(
+      new Set(['assistant', 'simulator', 'optimizer']),
+    );
+    expect(new Set(judge?.requests.map(kindOf))).toEqual(new Set(['judge', 'similarity']));
+    expect(engines.map((e) => e.loaded)).toEqual([null, null]);
+    const [session] = await runSessions(db, done.runId);
+    expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('judge:judge.gguf');
+    expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('optimizer:small.gguf');
+  });
+
   it('refuses a request it cannot run, with a typed error', async () => {
     const ctx = setup();
     await expect(ctx.runner.start(labRequest([], {}), ctx.onProgress)).rejects.toMatchObject({
@@ -337,6 +395,26 @@ describe('PersonaBench lab runner', () => {
       code: 'invalid-request',
     });
     expect(await listRuns(ctx.db)).toEqual([]);
+  });
+
+  it('answers busy while another tab runs the lab, and keeps the new run resumable', async () => {
+    const ctx = setup();
+    const elsewhere = new LabRunner({
+      db: () => ctx.db,
+      loadEngine: () => Promise.resolve(ctx.engine),
+      tryLock: () => Promise.resolve(null),
+      now: () => 0,
+      clock: () => T0,
+      appVersion: 'test',
+      newId: () => 'run-elsewhere',
+    });
+    await expect(elsewhere.start(labRequest(['none']), ctx.onProgress)).rejects.toMatchObject({
+      code: 'busy',
+    });
+    expect((await getRun(ctx.db, 'run-elsewhere'))?.status).toBe('stopped');
+    expect(ctx.engine.requests).toHaveLength(0);
+    const resumed = await ctx.runner.resume('run-elsewhere', ctx.onProgress);
+    expect(resumed).toMatchObject({ status: 'done', done: 6, total: 6 });
   });
 });
 

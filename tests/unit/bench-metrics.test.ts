@@ -97,6 +97,20 @@ describe('simulator and judge output', () => {
     expect(judge[1]?.content).toContain('<reply>\nSure.\n</reply>');
   });
 
+  it('shows the simulator the newest reply whole and earlier ones cut', () => {
+    const long = (word: string) => Array.from({ length: 200 }, () => word).join(' ');
+    const turns = [
+      { role: 'user' as const, content: 'Q1' },
+      { role: 'assistant' as const, content: long('early') },
+      { role: 'user' as const, content: 'Q2' },
+      { role: 'assistant' as const, content: long('late') },
+    ];
+    const user = simulatorMessages(golden, makeScene(1), turns, 2, 5)[1]?.content ?? '';
+    expect(user).toContain(`Assistant: ${long('late')}`);
+    expect(user).not.toContain(long('early'));
+    expect(user).toMatch(/Assistant: (early ){99}early… \(cut\)/u);
+  });
+
   it('derives a stable seed per position', () => {
     expect(deriveSeed(7, 'none/p1/s0/judge/a0')).toBe(deriveSeed(7, 'none/p1/s0/judge/a0'));
     expect(deriveSeed(7, 'none/p1/s0/judge/a0')).not.toBe(deriveSeed(7, 'none/p1/s0/judge/a1'));

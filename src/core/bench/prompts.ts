@@ -29,8 +29,26 @@ export function renderPersona(profile: Profile): string {
   return text.length === 0 ? '(empty)' : text;
 }
 
+/** Earlier assistant replies are cut to this many characters in the simulator's transcript. */
+export const EARLIER_REPLY_CHARS = 600;
+
+/**
+ * The conversation as the simulator reads it. Only the newest reply is what it must judge, so it
+ * stays whole; earlier ones are cut, which keeps a five-turn session inside a small model's window.
+ */
 function transcript(turns: readonly BenchTurn[]): string {
-  return turns.map((t) => `${t.role === 'user' ? 'User' : 'Assistant'}: ${t.content}`).join('\n\n');
+  const last = turns.length - 1;
+  return turns
+    .map((t, i) => {
+      if (t.role === 'user') return `User: ${t.content}`;
+      const chars = Array.from(t.content);
+      const cut =
+        i === last || chars.length <= EARLIER_REPLY_CHARS
+          ? t.content
+          : `${chars.slice(0, EARLIER_REPLY_CHARS).join('').trimEnd()}… (cut)`;
+      return `Assistant: ${cut}`;
+    })
+    .join('\n\n');
 }
 
 /** Reads one JSON object out of a model's answer (a code fence or a lead-in sentence tolerated). */

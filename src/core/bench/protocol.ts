@@ -1,5 +1,9 @@
 import type { GenerateRequest, GenerateResult } from '../../engine/engine';
-import { fitToContext, type ConversationTurn } from '../chat/context-window';
+import {
+  TEMPLATE_TOKENS_PER_MESSAGE,
+  fitToContext,
+  type ConversationTurn,
+} from '../chat/context-window';
 import {
   CHAT_TEMPERATURE,
   MAX_REPLY_TOKENS,
@@ -283,7 +287,7 @@ export class BenchProtocol {
       );
       calls.push(...verdict.calls);
       if (!verdict.value.ok) {
-        error = `The user simulator's answer was not valid twice: ${verdict.value.error}`;
+        error = `The user simulator gave no valid answer: ${verdict.value.error}`;
         break;
       }
       if (verdict.value.value.satisfied) {
@@ -363,6 +367,20 @@ export class BenchProtocol {
     step: string,
   ): Promise<Validated<T>> {
     const calls: BenchCall[] = [];
+    // A prompt the role's model cannot read is a failure of this judgement, not of the whole run.
+    const needed =
+      messages.reduce((n, m) => n + estimateTokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE, 0) +
+      maxTokens;
+    const window = this.#deps.contextWindows[role];
+    if (needed > window) {
+      return {
+        value: {
+          ok: false,
+          error: `the prompt needs about ${needed} tokens, more than the ${role} model's ${window}-token context window`,
+        },
+        calls,
+      };
+    }
     let value: Parsed<T> = { ok: false, error: 'no answer' };
     for (let attempt = 0; attempt < 2 && !value.ok; attempt++) {
       const positioned = attemptKey(key, attempt);
@@ -584,7 +602,7 @@ export class BenchProtocol {
 function toJudged<T>(parsed: Parsed<T>): Judged<T> {
   return parsed.ok
     ? { ok: true, value: parsed.value }
-    : { ok: false, error: `The judge's answer was not valid twice: ${parsed.error}` };
+    : { ok: false, error: `The judge gave no valid answer: ${parsed.error}` };
 }
 
 /** A session as the optimizer reads it, with ids its evidence can point to. */
