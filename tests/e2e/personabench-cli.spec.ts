@@ -90,3 +90,25 @@ test('npm run personabench fails with a clear message when the model cannot load
     await rm(work, { recursive: true, force: true });
   }
 });
+
+test('npm run personabench refuses a WebGPU model in a browser without WebGPU, saying why', async () => {
+  test.setTimeout(120_000);
+  const work = await mkdtemp(join(tmpdir(), 'personabench-cli-'));
+  try {
+    const { code, output } = await personabench([
+      '--model',
+      'llama-3.2-1b',
+      '--no-webgpu',
+      '--port',
+      String(CLI_PORT),
+      '--profile',
+      join(work, 'browser'),
+      '--out',
+      join(work, 'results'),
+    ]);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/personabench: \S+ runs on WebGPU, which this browser does not offer/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
