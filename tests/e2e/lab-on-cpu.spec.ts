@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { BENCH_CONDITIONS, type BenchSession } from '../../src/core/bench/types';
 import { PersonaApp } from './pages/persona-app';
@@ -138,4 +140,32 @@ test('a stopped run resumes where it stopped, and lists every session exactly on
     [0, 1, 2].map((i) => `${c}/${json.sessions[0]?.personaId}/${i}`),
   );
   expect(keys).toEqual(expected.sort());
+});
+
+test('a dataset folder the user picks loads like the shipped set; a broken one is refused with the reason', async ({
+  page,
+}) => {
+  const app = new PersonaApp(page);
+  await app.open();
+  const lab = new PersonaLab(page);
+  await lab.open();
+  await lab.useShippedDataset();
+  await expect(lab.datasetSummary).toContainText('from persona-en (shipped');
+  const shipped = (await lab.datasetSummary.innerText()).split(' from ')[0];
+
+  await lab.pickDatasetFolder('public/personabench/persona-en');
+  await expect(lab.datasetSummary).toContainText('from folder');
+  expect((await lab.datasetSummary.innerText()).split(' from ')[0]).toBe(shipped);
+
+  const work = await mkdtemp(join(tmpdir(), 'lab-dataset-'));
+  try {
+    await mkdir(join(work, 'broken', 'mara'), { recursive: true });
+    await writeFile(join(work, 'broken', 'mara', 'persona.json'), '{ "Name": "Mara", ');
+    await lab.pickDatasetFolder(join(work, 'broken'));
+    await expect(lab.datasetError).toContainText('mara/persona.json');
+    await expect(lab.datasetSummary).toHaveCount(0);
+    await expect(lab.startButton).toBeDisabled();
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 });
