@@ -6,9 +6,9 @@
  * runs and a stopped or crashed run can be continued with `--resume`. The app is served on a fixed
  * port by default for the same reason: caches and the lab database belong to the page's origin.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
@@ -20,7 +20,8 @@ import { PersonaLab } from '../e2e/pages/persona-lab';
 const HELP = `npm run personabench -- [options]
 
 Runs PersonaBench (the AI PERSONA paper's experiments) in Persona's Lab, in Chromium, and writes
-results.json, sessions.csv and table.txt. The app is built first if dist/ is missing.
+results.json, sessions.csv and table.txt. The app is built first when dist/ is missing or older
+than the sources.
 
 Models (the assistant also runs the profile optimizer; simulator and judge default to it):
   --model <id>          a catalog model: a family id (e.g. llama-3.2-1b, qwen2.5-0.5b-cpu) or a
@@ -54,7 +55,7 @@ Browser:
                         downloads and runs between invocations
   --port <n>            port the app is served on (default 4290; keep it fixed, as the cache and
                         the runs belong to the page's origin)
-  --rebuild             build the app even if dist/ exists
+  --rebuild             build the app even if dist/ looks up to date
   -h, --help            this text
 
 On a machine with WebGPU:  npm run personabench -- --model llama-3.2-1b
@@ -189,8 +190,26 @@ function catalogSpec(id: string): ModelSpec {
   throw new CliError(`Unknown model "${id}". Catalog families: ${ids}; or use --model-url.`);
 }
 
+/** The newest modification time of the files a build reads. */
+function newestSource(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce(
+    (newest, name) => Math.max(newest, newestSource(join(path, name))),
+    0,
+  );
+}
+
+/** A build older than the sources would run yesterday's app (or one without the Lab at all). */
+function needsBuild(): boolean {
+  if (!existsSync('dist/index.html')) return true;
+  const built = statSync('dist/index.html').mtimeMs;
+  const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'];
+  return sources.some((path) => existsSync(path) && newestSource(path) > built);
+}
+
 async function serve(options: Options): Promise<PreviewServer> {
-  if (options.rebuild || !existsSync('dist/index.html')) {
+  if (options.rebuild || needsBuild()) {
     log('building the app (vite build)…');
     await build({ logLevel: 'warn' });
   }
