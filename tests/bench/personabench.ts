@@ -245,6 +245,8 @@ async function launch(options: Options): Promise<BrowserContext> {
       headless: !options.headed,
       args,
       acceptDownloads: true,
+      // Ctrl+C stops the run and saves its results (below); Playwright would close the browser.
+      handleSIGINT: false,
       // A service worker would keep serving an older build from its cache after a rebuild.
       serviceWorkers: 'block',
       viewport: { width: 1280, height: 900 },
