@@ -17,6 +17,7 @@ import {
   type BenchRun,
   type BenchSession,
 } from '../core/bench/types';
+import { AppError } from '../core/errors';
 import { withStorageErrors } from './storage-errors';
 
 export const LAB_DB_NAME = 'persona-lab';
@@ -142,6 +143,13 @@ export async function updateRun(db: LabDatabase, runId: string, patch: RunPatch)
   await withStorageErrors(() => db.runs.update(runId, patch));
 }
 
+/** A run deleted while it was working must not leave orphan rows behind: its writes fail instead. */
+async function requireRun(db: LabDatabase, runId: string): Promise<void> {
+  if ((await db.runs.get(runId)) === undefined) {
+    throw new AppError('invalid-request', 'This benchmark run was deleted.');
+  }
+}
+
 /** Stores one model call the moment it completes. */
 export async function recordCall(
   db: LabDatabase,
@@ -149,7 +157,12 @@ export async function recordCall(
   key: string,
   call: BenchCall,
 ): Promise<void> {
-  await withStorageErrors(() => db.calls.put({ runId, key, call }));
+  await withStorageErrors(() =>
+    db.transaction('rw', [db.calls, db.runs], async () => {
+      await requireRun(db, runId);
+      await db.calls.put({ runId, key, call });
+    }),
+  );
 }
 
 /**
@@ -180,6 +193,7 @@ export async function saveSession(
 ): Promise<void> {
   await withStorageErrors(() =>
     db.transaction('rw', [db.sessions, db.runs], async () => {
+      await requireRun(db, session.runId);
       await db.sessions.put(session);
       await db.runs.update(session.runId, patch);
     }),
@@ -194,6 +208,7 @@ export async function savePersonaResult(
 ): Promise<void> {
   await withStorageErrors(() =>
     db.transaction('rw', [db.personaResults, db.runs], async () => {
+      await requireRun(db, result.runId);
       await db.personaResults.put(result);
       await db.runs.update(result.runId, patch);
     }),

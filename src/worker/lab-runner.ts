@@ -193,7 +193,12 @@ export class LabRunner implements LabApi {
     };
     const patch = () => ({ done: state.done, elapsedMs: elapsed(), updatedAt: this.#deps.clock() });
 
-    await updateRun(db, run.id, { status: 'running', updatedAt: this.#deps.clock() });
+    // A failed run being resumed leaves its old reason behind.
+    await updateRun(db, run.id, {
+      status: 'running',
+      error: undefined,
+      updatedAt: this.#deps.clock(),
+    });
     const loaded = new Map<string, { engine: Engine; model: LoadedModel }>();
     try {
       const roles = await this.#loadRoles(specs, loaded, active, (step) => {

@@ -1,8 +1,10 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
+import { AppError } from '../../src/core/errors';
 import { summarizeRun } from '../../src/core/bench/report';
 import type { BenchProgress, BenchSession } from '../../src/core/bench/types';
 import {
+  deleteRun,
   getRun,
   listRuns,
   openLabDatabase,
@@ -385,6 +387,43 @@ describe('PersonaBench lab runner', () => {
     const [session] = await runSessions(db, done.runId);
     expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('judge:judge.gguf');
     expect(session?.calls.map((c) => `${c.role}:${c.modelId}`)).toContain('optimizer:small.gguf');
+  });
+
+  it('fails with the typed error when a model call fails, and resumes from there', async () => {
+    const ctx = setup((request) => {
+      if (ctx.engine.requests.length === 4) throw new AppError('device-lost', 'The GPU was lost.');
+      return defaultCast(request);
+    });
+    await expect(ctx.runner.start(labRequest(['none']), ctx.onProgress)).rejects.toMatchObject({
+      code: 'device-lost',
+    });
+    expect(await getRun(ctx.db, 'run-1')).toMatchObject({
+      status: 'failed',
+      error: 'The GPU was lost.',
+    });
+    expect(ctx.progress.at(-1)).toMatchObject({
+      status: 'failed',
+      step: 'Failed: The GPU was lost.',
+    });
+
+    const resumed = await ctx.runner.resume('run-1', ctx.onProgress);
+    expect(resumed).toMatchObject({ status: 'done', done: 6 });
+    const run = await getRun(ctx.db, 'run-1');
+    expect(run?.status).toBe('done');
+    expect(run?.error).toBeUndefined();
+  });
+
+  it('fails a run deleted while it works, leaving nothing of it behind', async () => {
+    const ctx = setup((request) => {
+      if (ctx.engine.requests.length === 3) void deleteRun(ctx.db, 'run-1');
+      return defaultCast(request);
+    });
+    await expect(ctx.runner.start(labRequest(['none']), ctx.onProgress)).rejects.toMatchObject({
+      code: 'invalid-request',
+      message: 'This benchmark run was deleted.',
+    });
+    expect(ctx.progress.at(-1)?.status).toBe('failed');
+    for (const table of ctx.db.tables) expect(await table.count(), table.name).toBe(0);
   });
 
   it('refuses a request it cannot run, with a typed error', async () => {
