@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
 import { bootstrapScript, headerPolicy } from './src/core/security/csp.ts';
 
 const BOOTSTRAP_FILE = 'csp-bootstrap.js';
@@ -36,6 +37,54 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * The installable, offline app: a web app manifest and a Workbox service worker that precaches
+ * the whole app shell (page, scripts, the assistant worker, both engines' runtimes and wasm).
+ * Model weights are not precached or cached at run time: the engines keep them in their own
+ * caches (WebLLM in Cache Storage `webllm/*`, wllama in the origin-private file system), which
+ * Workbox never touches; only its own outdated precaches are removed when a new version activates.
+ * `src/state/app-update.svelte.ts` registers it; a new version waits until the user reloads.
+ */
+function installableApp(): Plugin[] {
+  return VitePWA({
+    registerType: 'prompt',
+    // Registered by the app itself (src/main.ts), which owns the update prompt.
+    injectRegister: false,
+    // The glob below already precaches every icon; listing them again would only duplicate.
+    includeManifestIcons: false,
+    manifest: {
+      name: 'Persona',
+      short_name: 'Persona',
+      description:
+        'A private assistant that runs on your device, gets to know you, and works offline.',
+      // Relative to the manifest, so the app installs the same under any path it is served from.
+      start_url: './',
+      scope: './',
+      id: './',
+      display: 'standalone',
+      // The header colour of index.html and the light page background of src/ui/theme.css.
+      theme_color: '#1f2937',
+      background_color: '#f7f7f8',
+      icons: [
+        { src: 'pwa-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+        { src: 'pwa-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+        { src: 'pwa-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+      ],
+    },
+    workbox: {
+      // The Lab's shipped PersonaBench set is data the app fetches, so it is part of the shell.
+      globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'personabench/**/*.json'],
+      // The WebLLM runtime chunk and wllama's wasm are several MB each; without this Workbox
+      // would leave them out and the app could not start an engine offline.
+      maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
+      navigateFallback: 'index.html',
+      cleanupOutdatedCaches: true,
+      // Deliberately no runtimeCaching: model hosts are never routed through the service worker.
+    },
+  });
+}
+
 /** Recorded with every benchmark run, so results can be traced to the build that made them. */
 const appVersion = (
   JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
@@ -44,7 +93,7 @@ const appVersion = (
 ).version;
 
 export default defineConfig({
-  plugins: [svelte(), contentSecurityPolicy()],
+  plugins: [svelte(), contentSecurityPolicy(), installableApp()],
   define: { __APP_VERSION__: JSON.stringify(appVersion) },
   worker: { format: 'es' },
   build: {

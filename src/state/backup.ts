@@ -12,6 +12,7 @@ import {
   type PersonaDatabase,
 } from '../db';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
+import { isAppShellCache } from './app-shell-cache';
 
 /** Downloads everything as `persona-backup-YYYY-MM-DD.json`. */
 export async function downloadBackup(db: PersonaDatabase): Promise<void> {
@@ -38,7 +39,8 @@ export async function restoreBackup(db: PersonaDatabase, backup: Backup): Promis
 
 /**
  * Erases the database first (one transaction: if it fails, nothing was erased and the error says
- * so), then every cache of this origin: Cache Storage (WebLLM's model files and any other cache),
+ * so), then every cache of this origin but the app's own code (see `isAppShellCache`): Cache
+ * Storage (WebLLM's model files and any other cache),
  * the origin-private file system (wllama's model files), localStorage (allowed hosts) and
  * sessionStorage. Returns the names of what could not be removed after the database was erased,
  * for example a model file the worker still holds open; a reload releases it.
@@ -48,6 +50,7 @@ export async function eraseEverything(db: PersonaDatabase): Promise<string[]> {
   const leftOver: string[] = [];
   if ('caches' in globalThis) {
     for (const name of await caches.keys()) {
+      if (isAppShellCache(name)) continue;
       if (!(await caches.delete(name).catch(() => false))) leftOver.push(`cache ${name}`);
     }
   }

@@ -7,7 +7,8 @@ const APP_ORIGIN = `http://127.0.0.1:${APP_PORT}`;
 /**
  * Every request a whole journey makes, from the page, its workers (the assistant worker and
  * wllama's nested one) and any service worker, goes to the app's own origin or to the model host
- * in use, and nowhere else.
+ * in use, and nowhere else; after a reload with the network off, everything comes from the
+ * service worker and the engines' caches.
  */
 test('a full journey contacts only the app and the model host in use', async ({
   page,
@@ -37,6 +38,26 @@ test('a full journey contacts only the app and the model host in use', async ({
   await app.loadModel('Tiny');
   await app.backToChat();
   await app.chatOnce('And buses?');
+
+  // Offline: the page, its workers and the engine come back from the service worker's cache and
+  // the model from browser storage; not one request reaches a network.
+  const offline: { url: string; fromServiceWorker: boolean }[] = [];
+  const failed: string[] = [];
+  context.on('response', (response) => {
+    offline.push({ url: response.url(), fromServiceWorker: response.fromServiceWorker() });
+  });
+  context.on('requestfailed', (request) => failed.push(request.url()));
+  await context.setOffline(true);
+  await app.reload();
+  await expect(app.modelBadge).toContainText('tiny.gguf · wasm', { timeout: 60_000 });
+  await app.chatOnce('Still there without a network?');
+  await expect(app.lastReply()).toHaveAttribute('data-status', 'complete');
+  expect(failed).toEqual([]);
+  const fetched = offline.filter((r) => /^https?:/.test(r.url));
+  // Including what the workers load: the assistant worker's module and wllama's wasm.
+  expect(fetched.some((r) => /\/assets\/assistant\.worker-[\w-]+\.js$/.test(r.url))).toBe(true);
+  expect(fetched.some((r) => /\/assets\/wllama-[\w-]+\.wasm$/.test(r.url))).toBe(true);
+  expect(fetched.filter((r) => !r.fromServiceWorker)).toEqual([]);
 
   const outside = requests
     .filter((url) => !url.startsWith('blob:') && !url.startsWith('data:'))

@@ -9,3 +9,5 @@ export const APP_PORT = base;
 export const E2E_APP_PORT = base + 3;
 export const MODEL_SERVER_PORT = base + 7;
 export const MODEL_SERVER = `http://127.0.0.1:${MODEL_SERVER_PORT}`;
+/** A copy of the app served by the test itself (offline and update tests), see static-app-server.ts. */
+export const STATIC_APP_PORT = base + 5;
