@@ -10,14 +10,30 @@ import { APP_PORT, MODEL_SERVER } from './ports';
 /** A port of its own: the command serves the app itself, beside the tests' servers. */
 const CLI_PORT = APP_PORT + 9;
 
-function personabench(args: string[]): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs the command as a terminal would, in a process group of its own; `interruptWhen` presses
+ * Ctrl+C (SIGINT to the whole group) once the output matches it.
+ */
+function personabench(
+  args: string[],
+  interruptWhen?: RegExp,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('npm', ['run', '--silent', 'personabench', '--', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let interrupted = false;
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (interruptWhen && !interrupted && interruptWhen.test(output) && child.pid) {
+        interrupted = true;
+        process.kill(-child.pid, 'SIGINT');
+      }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
     child.on('close', (code) => {
       resolve({ code, output });
     });
@@ -108,6 +124,49 @@ test('npm run personabench refuses a WebGPU model in a browser without WebGPU, s
     ]);
     expect(code).not.toBe(0);
     expect(output).toMatch(/personabench: \S+ runs on WebGPU, which this browser does not offer/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl+C stops a personabench run with its results saved, and --resume finishes it', async () => {
+  test.setTimeout(240_000);
+  const work = await mkdtemp(join(tmpdir(), 'personabench-cli-'));
+  const browser = ['--no-webgpu', '--port', String(CLI_PORT), '--profile', join(work, 'browser')];
+  try {
+    const stopped = await personabench(
+      [
+        '--model-url',
+        `${MODEL_SERVER}/models/tiny.gguf`,
+        '--personas',
+        '1',
+        '--scenes',
+        '4',
+        '--max-turns',
+        '1',
+        '--conditions',
+        'none',
+        ...browser,
+        '--out',
+        join(work, 'first'),
+      ],
+      /\[1\/4\]/,
+    );
+    expect(stopped.code, stopped.output).not.toBe(0);
+    expect(stopped.output).toContain('stopping after the current model call');
+    expect(stopped.output).toContain('continue it with: npm run personabench -- --resume');
+    const partial = JSON.parse(await readFile(join(work, 'first', 'results.json'), 'utf8')) as {
+      sessions: BenchSession[];
+    };
+    expect(partial.sessions.length).toBeGreaterThan(0);
+    expect(partial.sessions.length).toBeLessThan(4);
+
+    const resumed = await personabench(['--resume', ...browser, '--out', join(work, 'second')]);
+    expect(resumed.code, resumed.output).toBe(0);
+    const full = JSON.parse(await readFile(join(work, 'second', 'results.json'), 'utf8')) as {
+      sessions: BenchSession[];
+    };
+    expect(full.sessions.map((s) => s.sceneIndex).sort()).toEqual([0, 1, 2, 3]);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
