@@ -15,6 +15,7 @@ export default defineConfig(
       'playwright-report/',
       'tests/fixtures/generated/',
       'bench-results/',
+      '.personabench-browser/',
     ],
   },
   js.configs.recommended,
