@@ -476,6 +476,24 @@ describe('the lab inside the assistant worker', () => {
     return { db, labDb, engine, assistant };
   }
 
+  /** The engine holds its fifth answer until the returned function is called. */
+  function holdFifthCall(engine: ScriptedEngine): () => void {
+    let release: () => void = () => undefined;
+    engine.respond = (request) => {
+      if (engine.requests.length === 5) {
+        return new Promise<string>((resolve) => {
+          release = () => {
+            resolve(defaultCast(request));
+          };
+        });
+      }
+      return defaultCast(request);
+    };
+    return () => {
+      release();
+    };
+  }
+
   it('never touches the app database', async () => {
     const { db, labDb, engine, assistant } = assistantSetup();
     engine.respond = defaultCast;
@@ -490,17 +508,7 @@ describe('the lab inside the assistant worker', () => {
 
   it('stops a run when the user sends a chat message; the run can be resumed', async () => {
     const { db, engine, assistant } = assistantSetup();
-    let release: () => void = () => undefined;
-    engine.respond = (request) => {
-      if (engine.requests.length === 5) {
-        return new Promise<string>((resolve) => {
-          release = () => {
-            resolve(defaultCast(request));
-          };
-        });
-      }
-      return defaultCast(request);
-    };
+    const release = holdFifthCall(engine);
     await assistant.models.load(makeWllamaSpec(), () => undefined);
     const running = assistant.lab.start(
       labRequest(['golden'], { personaLimit: 1 }),
@@ -530,17 +538,7 @@ describe('the lab inside the assistant worker', () => {
 
   it('stops a run before an import or erase, refuses new runs until then, and erase clears the runs', async () => {
     const { engine, labDb, assistant } = assistantSetup();
-    let release: () => void = () => undefined;
-    engine.respond = (request) => {
-      if (engine.requests.length === 5) {
-        return new Promise<string>((resolve) => {
-          release = () => {
-            resolve(defaultCast(request));
-          };
-        });
-      }
-      return defaultCast(request);
-    };
+    const release = holdFifthCall(engine);
     const running = assistant.lab.start(
       labRequest(['golden'], { personaLimit: 1 }),
       () => undefined,
