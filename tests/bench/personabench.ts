@@ -436,16 +436,24 @@ class LabDriver {
   }
 }
 
+/** How soon after a Ctrl+C a second SIGINT is taken as the first one relayed again. */
+const SIGINT_ECHO_MS = 1000;
+
 async function run(options: Options): Promise<number> {
   const server = await serve(options);
   const baseUrl = `http://127.0.0.1:${options.port}/`;
   const context = await launch(options);
   const page = context.pages()[0] ?? (await context.newPage());
   const driver = new LabDriver(page);
-  let interrupted = false;
+  let interruptedAt: number | null = null;
   const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
+    // Ctrl+C in a terminal signals the whole process group, and tsx relays the same signal to
+    // this process once more: a second SIGINT within a second is that echo, not a second Ctrl+C.
+    if (interruptedAt !== null) {
+      if (Date.now() - interruptedAt > SIGINT_ECHO_MS) process.exit(130);
+      return;
+    }
+    interruptedAt = Date.now();
     log('stopping after the current model call (Ctrl+C again to quit at once)…');
     void driver.lab.stopButton.click().catch(() => undefined);
   };
