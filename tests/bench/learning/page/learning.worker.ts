@@ -53,6 +53,14 @@ async function run(request: LearningRequest): Promise<LearningResult> {
           applied: record.applied.length,
           rejected: record.rejected.length,
           ...(record.error === undefined ? {} : { error: record.error }),
+          attempts: record.attempts.map(
+            ({ finishReason, completionTokens, promptTokens, text }) => ({
+              finishReason,
+              completionTokens,
+              promptTokens,
+              text: text.slice(0, 400),
+            }),
+          ),
         },
       });
     };

@@ -28,6 +28,13 @@ export interface LearningProgress {
   applied: number;
   rejected: number;
   error?: string;
+  /** Each answer's length and end, and its start, to watch a model at work. */
+  attempts: {
+    finishReason: string;
+    completionTokens: number;
+    promptTokens: number;
+    text: string;
+  }[];
 }
 
 export type WorkerMessage =
