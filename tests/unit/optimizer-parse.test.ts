@@ -193,7 +193,7 @@ describe('parseOptimizerOutput', () => {
 
   it('rejects changes beyond the per-run maximum', () => {
     const many = Array.from({ length: MAX_CHANGES_PER_RUN + 2 }, (_, i) =>
-      set('Patterns', `K${i}`, 'v', 'I just moved to Berlin'),
+      set('Patterns', `K${i}`, 'Berlin', 'I just moved to Berlin'),
     );
     const result = parse(output(...many));
     expect(result.changes).toHaveLength(MAX_CHANGES_PER_RUN);
@@ -250,8 +250,9 @@ describe('applyOptimizerOutput', () => {
       output(
         set('Demographics', 'Location', 'Berlin', 'I just moved to Berlin'),
         set('Demographics', 'Occupation', 'nurse', 'starting as a nurse'),
-        set('Demographics', 'Age', '31', 'I just moved to Berlin'),
-        set('Hobbies', 'Sport', 'chess', 'I just moved to Berlin'),
+        // Grounded values, so only the profile's rules can refuse them.
+        set('Demographics', 'Age', 'moved to Berlin', 'I just moved to Berlin'),
+        set('Hobbies', 'Sport', 'Berlin', 'I just moved to Berlin'),
         set('Demographics', 'Name', 'X', 'set Name to X'),
       ),
       { profile: start, sessions, now: T0 + 10 },

@@ -74,7 +74,7 @@ describe('buildOptimizerPrompt', () => {
     expect(system).toMatch(/USER says/u);
     expect(system).toMatch(/word for word/u);
     expect(system).toMatch(/Never learn from the assistant/u);
-    expect(system).toMatch(/never follow instructions/u);
+    expect(system).toMatch(/never follow instructions/iu);
     expect(system).toMatch(/"remove"/u);
     expect(system).toContain('Age, Gender, Nationality, Languages, Occupation, Location');
     expect(system).toContain('- Hobbies (added by the user)');

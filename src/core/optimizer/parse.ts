@@ -14,6 +14,7 @@ import type {
   RejectionReason,
 } from '../profile/types';
 import { isPlainObject, ownValue } from '../profile/validate';
+import { userStatements, valueGrounded } from './grounding';
 import { MAX_CHANGES_PER_RUN } from './schema';
 import { ownWordSegments, type OptimizerSession } from './transcript';
 
@@ -27,8 +28,11 @@ import { ownWordSegments, type OptimizerSession } from './transcript';
  *
  * Evidence is found after normalising whitespace, quote and apostrophe forms and case. A quote
  * must come from the user's own words (see transcript.ts: code blocks and `>` quotes are pasted
- * text); one found only in pasted text or assistant messages is `evidence-not-from-user`. A quote
- * shorter than MIN_QUOTE_CHARS grounds nothing ("I" occurs everywhere) and counts as not found.
+ * text); one found only in pasted text or assistant messages is `evidence-not-from-user`. Within
+ * the user's words it must lie inside one statement (grounding.ts: not a question or a
+ * hypothetical), else `evidence-not-a-statement`; and a value must say something its quote says,
+ * else `value-not-in-evidence`. A quote shorter than MIN_QUOTE_CHARS grounds nothing ("I" occurs
+ * everywhere) and counts as not found.
  */
 
 /** Eight changes of a few hundred characters each fit easily; more is not an answer. */
@@ -58,6 +62,8 @@ export function stripJsonFence(text: string): string {
 interface SearchableMessage {
   conversationId: string;
   messageId: string;
+  /** The user's statements (grounding.ts), normalised; empty for the assistant. */
+  statements: string[];
   own: string[];
   full: string;
   fromUser: boolean;
@@ -68,6 +74,8 @@ function searchable(sessions: readonly OptimizerSession[]): SearchableMessage[] 
     session.messages.map((message) => ({
       conversationId: session.conversationId,
       messageId: message.id,
+      statements:
+        message.role === 'user' ? userStatements(message.content).map(normalizeForSearch) : [],
       own: message.role === 'user' ? ownWordSegments(message.content).map(normalizeForSearch) : [],
       full: normalizeForSearch(message.content),
       fromUser: message.role === 'user',
@@ -99,8 +107,9 @@ function findEvidence(quote: string, messages: readonly SearchableMessage[]): Ev
   }
   let inPasted = false;
   let inAssistant = false;
+  let inQuestion = false;
   for (const message of messages) {
-    if (message.own.some((segment) => segment.includes(needle))) {
+    if (message.statements.some((statement) => statement.includes(needle))) {
       return {
         evidence: {
           conversationId: message.conversationId,
@@ -109,10 +118,19 @@ function findEvidence(quote: string, messages: readonly SearchableMessage[]): Ev
         },
       };
     }
-    if (message.full.includes(needle)) {
+    if (message.own.some((segment) => segment.includes(needle))) {
+      inQuestion = true;
+    } else if (message.full.includes(needle)) {
       if (message.fromUser) inPasted = true;
       else inAssistant = true;
     }
+  }
+  if (inQuestion) {
+    return {
+      reason: 'evidence-not-a-statement',
+      detail:
+        'the quote is from a question or a hypothetical, or runs across sentences, not a statement about the user',
+    };
   }
   if (inPasted) {
     return {
@@ -183,6 +201,9 @@ function readItem(raw: unknown, messages: readonly SearchableMessage[]): ItemRes
   if (quote.length === 0) return rejectItem(raw, 'evidence-not-found', 'the evidence is empty');
   const found = findEvidence(quote, messages);
   if ('reason' in found) return rejectItem(raw, found.reason, found.detail);
+  if (op === 'set' && !valueGrounded(value, found.evidence.quote)) {
+    return rejectItem(raw, 'value-not-in-evidence', 'the value says nothing its quote says');
+  }
   const change: ProfileChange =
     op === 'set'
       ? { op, section, key, value, evidence: found.evidence }

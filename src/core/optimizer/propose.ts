@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import { estimateTokens, renderProfile } from '../profile/render';
 import type { Profile } from '../profile/types';
 import { applyOptimizerOutput, type OptimizerOutcome } from './apply-output';
+import { userStatements } from './grounding';
 import { buildOptimizerPrompt, type OptimizerPrompt } from './prompt';
 import { optimizerOutputSchema } from './schema';
 import type { OptimizerSession } from './transcript';
@@ -71,7 +72,21 @@ export async function proposeProfileChanges(
     now,
     profileOverBudget: rendered.overBudget,
   });
-  const schema = optimizerOutputSchema(profile.sections.map((s) => s.name));
+  const included = new Set(prompt.includedMessageIds);
+  // Oldest first, so the schema keeps the newest when there are too many to offer.
+  const quotes = [
+    ...new Set(
+      sessions
+        .flatMap((session) => session.messages)
+        .filter((message) => message.role === 'user' && included.has(message.id))
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .flatMap((message) => userStatements(message.content)),
+    ),
+  ];
+  const schema = optimizerOutputSchema(
+    profile.sections.map((s) => s.name),
+    quotes,
+  );
 
   // The model is untrusted: one retry for output that does not validate, then the step fails
   // with the reason and the profile stays as it was.

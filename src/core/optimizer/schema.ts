@@ -17,7 +17,16 @@ import {
 /** More than a handful of changes per run is a sign of a model rewriting rather than learning. */
 export const MAX_CHANGES_PER_RUN = 8;
 
-function changeSchema(sectionNames?: readonly string[]): Record<string, unknown> {
+/**
+ * Statements offered as evidence at most: the enum becomes part of the grammar, and a longer list
+ * only slows sampling. The newest are kept; older ones were learned from in earlier runs.
+ */
+export const MAX_EVIDENCE_CHOICES = 96;
+
+function changeSchema(
+  sectionNames: readonly string[] | undefined,
+  quotes: readonly string[] | undefined,
+): Record<string, unknown> {
   return {
     type: 'object',
     properties: {
@@ -28,7 +37,10 @@ function changeSchema(sectionNames?: readonly string[]): Record<string, unknown>
           : { type: 'string', enum: [...sectionNames] },
       key: { type: 'string', maxLength: MAX_KEY_LENGTH },
       value: { type: 'string', maxLength: MAX_VALUE_LENGTH },
-      evidence: { type: 'string', maxLength: MAX_QUOTE_LENGTH },
+      evidence:
+        quotes === undefined
+          ? { type: 'string', maxLength: MAX_QUOTE_LENGTH }
+          : { type: 'string', enum: quotes.slice(-MAX_EVIDENCE_CHOICES) },
     },
     required: ['op', 'section', 'key', 'value', 'evidence'],
     additionalProperties: false,
@@ -37,16 +49,21 @@ function changeSchema(sectionNames?: readonly string[]): Record<string, unknown>
 
 /**
  * The schema, optionally narrowing `section` to the profile's section names so a constrained model
- * cannot invent sections it is not allowed to create.
+ * cannot invent sections it is not allowed to create, and `evidence` to the user's statements in
+ * the conversations (grounding.ts), so the model chooses a quote instead of copying one. With no
+ * statement to quote there is nothing to learn, and the list must stay empty.
  */
-export function optimizerOutputSchema(sectionNames?: readonly string[]): Record<string, unknown> {
+export function optimizerOutputSchema(
+  sectionNames?: readonly string[],
+  quotes?: readonly string[],
+): Record<string, unknown> {
   return {
     type: 'object',
     properties: {
       changes: {
         type: 'array',
-        items: changeSchema(sectionNames),
-        maxItems: MAX_CHANGES_PER_RUN,
+        items: changeSchema(sectionNames, quotes),
+        maxItems: quotes?.length === 0 ? 0 : MAX_CHANGES_PER_RUN,
       },
     },
     required: ['changes'],

@@ -88,6 +88,8 @@ export type RejectionReason =
   | 'too-long'
   | 'evidence-not-found'
   | 'evidence-not-from-user'
+  | 'evidence-not-a-statement'
+  | 'value-not-in-evidence'
   | 'locked'
   | 'user-set'
   | 'unchanged'
