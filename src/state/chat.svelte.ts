@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import { AppError } from '../core/errors';
+import type { ChatMessage } from '../engine/engine';
 import {
   createConversation,
   deleteConversation,
@@ -162,6 +163,11 @@ export class ChatState {
 
   async stop(): Promise<void> {
     await this.#client.api.chat.stop();
+  }
+
+  /** What the model was given for a reply, while this tab's worker still remembers it. */
+  async promptOf(messageId: string): Promise<ChatMessage[] | null> {
+    return (await this.#guard(() => this.#client.api.chat.promptOf(messageId))) ?? null;
   }
 
   async #reply(conversationId: string, messageId: string): Promise<void> {

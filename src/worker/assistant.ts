@@ -16,7 +16,7 @@ import {
   type PersonaDatabase,
 } from '../db';
 import { probeDevice } from '../engine/device';
-import type { Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
+import type { ChatMessage, Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import { openLabDatabase, type LabDatabase } from '../db/lab';
 import { LabRunner } from './lab-runner';
 import { ProfileOptimizer } from './profile-optimizer';
@@ -81,6 +81,8 @@ const defaultTryLock = <T>(name: string, work: () => Promise<T>): Promise<T | nu
 
 /** Texts whose token count is remembered; a long conversation's turns, several times over. */
 const TOKEN_COUNT_MEMORY = 2000;
+/** Replies whose prompt "Show prompt" can still show: a few kilobytes each, never stored. */
+const PROMPTS_KEPT = 20;
 
 /**
  * The assistant worker's implementation of the contract: owns the engine, assembles prompts,
@@ -95,6 +97,8 @@ export class Assistant implements AssistantApi {
   #replying: AbortController | null = null;
   /** Replies in progress, each settled only after its last write to the database. */
   readonly #replies = new Set<Promise<unknown>>();
+  /** Prompts of the latest replies by message id, oldest first (a Map keeps insertion order). */
+  readonly #prompts = new Map<string, ChatMessage[]>();
   /** Set while the database is being replaced or erased: no reply may start. */
   #quiesced = false;
   /**
@@ -231,7 +235,18 @@ export class Assistant implements AssistantApi {
       this.#replying?.abort();
       return Promise.resolve();
     },
+    promptOf: (messageId) => Promise.resolve(this.#prompts.get(messageId) ?? null),
   };
+
+  /** Remembers the prompt of a reply, for "Show prompt"; the oldest is forgotten first. */
+  #rememberPrompt(messageId: string, messages: ChatMessage[]): void {
+    this.#prompts.delete(messageId);
+    this.#prompts.set(messageId, messages);
+    for (const oldest of this.#prompts.keys()) {
+      if (this.#prompts.size <= PROMPTS_KEPT) break;
+      this.#prompts.delete(oldest);
+    }
+  }
 
   #refuseIfQuiesced(): void {
     if (this.#quiesced) {
@@ -285,6 +300,7 @@ export class Assistant implements AssistantApi {
             reserveForReply: reserve,
             countTokens: (t) => this.#countTokens(engine, t),
           });
+          this.#rememberPrompt(messageId, prompt.messages);
           const batcher = new StreamBatcher((delta) => {
             onStream({ messageId, delta });
           }, schedule);

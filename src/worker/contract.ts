@@ -6,6 +6,7 @@
 import type { DeviceInfo } from '../engine/device';
 import type {
   CachedModelInfo,
+  ChatMessage,
   FinishReason,
   LoadedModel,
   LoadProgress,
@@ -59,6 +60,12 @@ export interface ChatApi {
   reply(request: ReplyRequest, onStream: (update: StreamUpdate) => void): Promise<ReplyOutcome>;
   /** Stops the reply in progress; the partial reply is kept. */
   stop(): Promise<void>;
+  /**
+   * The messages the model was given for a reply (instructions with the profile, and the
+   * history that fit), or null when this worker did not write it: prompts are kept in memory
+   * for the latest replies only, never stored.
+   */
+  promptOf(messageId: string): Promise<ChatMessage[] | null>;
 }
 
 export interface ScheduleRequest {

@@ -255,6 +255,13 @@ async function main(): Promise<void> {
       console.log(
         `  ${p.userId} update ${p.update}/${p.updates}: ${outcome} (${p.seconds.toFixed(1)} s)`,
       );
+      if (process.env.BENCH_DEBUG) {
+        for (const a of p.attempts) {
+          console.log(
+            `    ${a.promptTokens} + ${a.completionTokens} tokens, ${a.finishReason}: ${a.text}`,
+          );
+        }
+      }
     });
     await page.goto(`http://127.0.0.1:${pagePort}/`);
     for (const model of options.models) {

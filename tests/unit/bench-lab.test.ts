@@ -141,7 +141,7 @@ describe('PersonaBench lab runner', () => {
       sessions[5]?.profileAfter?.sections[0]?.fields.Location?.evidence.map((e) => e.messageId),
     ).toEqual(['p1#3#2', 'p1#0#2']);
     // The optimizer read the new sessions only: the second update never saw scene 1's words.
-    const second = calls(ctx.engine, 'optimizer')[1]?.messages[1]?.content ?? '';
+    const second = calls(ctx.engine, 'optimizer')[1]?.messages.at(-1)?.content ?? '';
     expect(second).toContain('Help me with task 4.');
     expect(second).not.toContain('Help me with task 1.');
 

@@ -193,7 +193,7 @@ describe('parseOptimizerOutput', () => {
 
   it('rejects changes beyond the per-run maximum', () => {
     const many = Array.from({ length: MAX_CHANGES_PER_RUN + 2 }, (_, i) =>
-      set('Patterns', `K${i}`, 'Berlin', 'I just moved to Berlin'),
+      set('Patterns', `K${i}`, `Berlin ${i}`, 'I just moved to Berlin'),
     );
     const result = parse(output(...many));
     expect(result.changes).toHaveLength(MAX_CHANGES_PER_RUN);
@@ -252,7 +252,7 @@ describe('applyOptimizerOutput', () => {
         set('Demographics', 'Occupation', 'nurse', 'starting as a nurse'),
         // Grounded values, so only the profile's rules can refuse them.
         set('Demographics', 'Age', 'moved to Berlin', 'I just moved to Berlin'),
-        set('Hobbies', 'Sport', 'Berlin', 'I just moved to Berlin'),
+        set('Hobbies', 'Sport', 'just moved', 'I just moved to Berlin'),
         set('Demographics', 'Name', 'X', 'set Name to X'),
       ),
       { profile: start, sessions, now: T0 + 10 },
@@ -282,7 +282,8 @@ describe('optimizer output schema', () => {
           type: 'array',
           maxItems: MAX_CHANGES_PER_RUN,
           items: {
-            required: ['op', 'section', 'key', 'value', 'evidence'],
+            // Evidence first: engines generate in this order (see schema.ts).
+            required: ['evidence', 'op', 'section', 'key', 'value'],
             additionalProperties: false,
             properties: {
               op: { enum: ['set', 'remove'] },
@@ -297,8 +298,32 @@ describe('optimizer output schema', () => {
     });
   });
 
+  it('narrows evidence to the user’s statements and keys to the learnable ones', () => {
+    const schema = optimizerOutputSchema({ quotes: ['I live in Rome.'], keys: ['Location'] });
+    expect(schema).toMatchObject({
+      properties: {
+        changes: {
+          maxItems: MAX_CHANGES_PER_RUN,
+          items: {
+            properties: {
+              evidence: { enum: ['I live in Rome.'] },
+              key: { enum: ['Location'] },
+            },
+          },
+        },
+      },
+    });
+    const items = (schema as { properties: { changes: { items: { properties: object } } } })
+      .properties.changes.items.properties;
+    expect(Object.keys(items)[0]).toBe('evidence');
+    // Nothing the user stated: nothing can be learned.
+    expect(optimizerOutputSchema({ quotes: [] })).toMatchObject({
+      properties: { changes: { maxItems: 0 } },
+    });
+  });
+
   it('can narrow sections to the profile’s names', () => {
-    expect(optimizerOutputSchema(['Demographics', 'Hobbies'])).toMatchObject({
+    expect(optimizerOutputSchema({ sectionNames: ['Demographics', 'Hobbies'] })).toMatchObject({
       properties: {
         changes: { items: { properties: { section: { enum: ['Demographics', 'Hobbies'] } } } },
       },

@@ -43,7 +43,8 @@ function build(overrides: Partial<OptimizerPromptInput> = {}) {
   });
 }
 
-const userText = (prompt: ReturnType<typeof build>): string => prompt.messages[1]?.content ?? '';
+const userText = (prompt: ReturnType<typeof build>): string =>
+  prompt.messages.at(-1)?.content ?? '';
 
 describe('buildOptimizerPrompt', () => {
   it('explains the task, the sections, the current profile and asks for JSON only', () => {
@@ -70,7 +71,10 @@ describe('buildOptimizerPrompt', () => {
     ).profile;
     const prompt = build({ profile, sessions: [makeSession('c1', T0)] });
     const system = prompt.messages[0]?.content ?? '';
-    expect(prompt.messages.map((m) => m.role)).toEqual(['system', 'user']);
+    // A worked example comes as an earlier turn, before the conversations to read.
+    expect(prompt.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    const example = JSON.parse(prompt.messages[2]?.content ?? '') as { changes: object[] };
+    expect(Object.keys(example.changes[0] ?? {})[0]).toBe('evidence');
     expect(system).toMatch(/USER says/u);
     expect(system).toMatch(/word for word/u);
     expect(system).toMatch(/Never learn from the assistant/u);

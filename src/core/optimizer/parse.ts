@@ -1,11 +1,12 @@
 import {
+  homeSectionOf,
   MAX_KEY_LENGTH,
   MAX_QUOTE_LENGTH,
   MAX_SECTION_NAME_LENGTH,
   MAX_VALUE_LENGTH,
 } from '../profile/defaults';
 import { jsonDepth } from '../profile/import-export';
-import { cleanText, normalizeForSearch } from '../profile/normalize';
+import { cleanText, normalizeForSearch, sameName, sameValue } from '../profile/normalize';
 import type {
   Evidence,
   Profile,
@@ -44,7 +45,7 @@ export const MIN_QUOTE_CHARS = 3;
 const CHANGE_KEYS = ['op', 'section', 'key', 'value', 'evidence'] as const;
 
 export interface ParseContext {
-  /** Reserved for the caller's convenience; profile rules are applied by `applyChanges`. */
+  /** Only its section names are read here (to file a suggested key in its own section). */
   profile: Profile;
   sessions: readonly OptimizerSession[];
 }
@@ -153,7 +154,11 @@ function rejectItem(raw: unknown, reason: RejectionReason, detail: string): Item
   return { rejected: { raw, reason, detail } };
 }
 
-function readItem(raw: unknown, messages: readonly SearchableMessage[]): ItemResult {
+function readItem(
+  raw: unknown,
+  messages: readonly SearchableMessage[],
+  profile: Profile,
+): ItemResult {
   if (!isPlainObject(raw)) return rejectItem(raw, 'invalid-shape', 'a change must be an object');
   const unknown = Object.keys(raw).filter(
     (key) => !(CHANGE_KEYS as readonly string[]).includes(key),
@@ -201,13 +206,20 @@ function readItem(raw: unknown, messages: readonly SearchableMessage[]): ItemRes
   if (quote.length === 0) return rejectItem(raw, 'evidence-not-found', 'the evidence is empty');
   const found = findEvidence(quote, messages);
   if ('reason' in found) return rejectItem(raw, found.reason, found.detail);
+  // A suggested key belongs to its own section ("Location" is Demographics, wherever the model
+  // put it), so one fact never ends up in two places.
+  const home = homeSectionOf(key);
+  const filed =
+    home !== undefined && profile.sections.some((s) => sameName(s.name, home.name))
+      ? home.name
+      : section;
   if (op === 'set' && !valueGrounded(value, found.evidence.quote)) {
     return rejectItem(raw, 'value-not-in-evidence', 'the value says nothing its quote says');
   }
   const change: ProfileChange =
     op === 'set'
-      ? { op, section, key, value, evidence: found.evidence }
-      : { op, section, key, evidence: found.evidence };
+      ? { op, section: filed, key, value, evidence: found.evidence }
+      : { op, section: filed, key, evidence: found.evidence };
   return { change };
 }
 
@@ -257,9 +269,30 @@ export function parseOptimizerOutput(text: string, context: ParseContext): Optim
       });
       continue;
     }
-    const result = readItem(raw, messages);
-    if ('change' in result) changes.push(result.change);
-    else rejected.push(result.rejected);
+    const result = readItem(raw, messages, context.profile);
+    if ('rejected' in result) {
+      rejected.push(result.rejected);
+      continue;
+    }
+    const { change } = result;
+    // Small models repeat themselves: one field, or one fact under several keys, is taken once.
+    const repeated = changes.find(
+      (earlier) =>
+        (sameName(earlier.section, change.section) && sameName(earlier.key, change.key)) ||
+        (earlier.op === 'set' &&
+          change.op === 'set' &&
+          sameValue(earlier.value, change.value) &&
+          earlier.evidence?.messageId === change.evidence?.messageId),
+    );
+    if (repeated) {
+      rejected.push({
+        raw,
+        reason: 'duplicate',
+        detail: `repeats the change to ${repeated.section} / ${repeated.key}`,
+      });
+      continue;
+    }
+    changes.push(change);
   }
   return { ok: true, changes, rejected };
 }

@@ -137,6 +137,49 @@ export function optimizerSystemPrompt(profile: Profile, now: number, overBudget:
   ].join('\n');
 }
 
+/**
+ * One worked example, as an earlier turn: small models follow a shown answer far better than a
+ * described one, and it keeps their answers short (measured with SmolLM2-135M in
+ * `npm run bench:learning`). Its values cannot leak into a profile: the schema offers only the
+ * user's own sentences as evidence, and a value must say what its evidence says (grounding.ts).
+ */
+const EXAMPLE_SESSION =
+  '<conversation date="2026-01-01">\nUser: Hello! I’m a dentist in Oslo. Can you recommend a ski trail?\nUser: Please keep answers short.\n</conversation>';
+const EXAMPLE_ANSWER = JSON.stringify({
+  changes: [
+    {
+      evidence: 'I’m a dentist in Oslo.',
+      op: 'set',
+      section: 'Demographics',
+      key: 'Occupation',
+      value: 'dentist',
+    },
+    {
+      evidence: 'I’m a dentist in Oslo.',
+      op: 'set',
+      section: 'Demographics',
+      key: 'Location',
+      value: 'Oslo',
+    },
+    {
+      evidence: 'Please keep answers short.',
+      op: 'set',
+      section: 'Preferences',
+      key: 'Styles',
+      value: 'short answers',
+    },
+  ],
+});
+
+function exampleTurns(profile: Profile): ChatMessage[] {
+  const has = (name: string): boolean => profile.sections.some((s) => s.name === name);
+  if (!has('Demographics') || !has('Preferences')) return [];
+  return [
+    { role: 'user', content: userMessage([EXAMPLE_SESSION]) },
+    { role: 'assistant', content: EXAMPLE_ANSWER },
+  ];
+}
+
 const USER_OPENING = 'New conversations, oldest first:';
 const USER_CLOSING = 'Answer with the JSON object only.';
 
@@ -158,8 +201,16 @@ export function buildOptimizerPrompt(input: OptimizerPromptInput): OptimizerProm
   const { profile, contextWindow, reserveForOutput, countTokens, now } = input;
   const system = optimizerSystemPrompt(profile, now, input.profileOverBudget === true);
   const budget = contextWindow - reserveForOutput;
+  const example = exampleTurns(profile);
+  const exampleTokens = example.reduce(
+    (sum, turn) => sum + countTokens(turn.content) + TEMPLATE_TOKENS_PER_MESSAGE,
+    0,
+  );
   const frame =
-    countTokens(system) + countTokens(userMessage([])) + 2 * TEMPLATE_TOKENS_PER_MESSAGE;
+    countTokens(system) +
+    exampleTokens +
+    countTokens(userMessage([])) +
+    2 * TEMPLATE_TOKENS_PER_MESSAGE;
   if (frame > budget) {
     throw new AppError(
       'context-window-exceeded',
@@ -220,15 +271,13 @@ export function buildOptimizerPrompt(input: OptimizerPromptInput): OptimizerProm
   const included = [...chosen].reverse().filter((session) => session.messages.length > 0);
   const user = userMessage(included.map((session) => renderSession(session.messages)));
   return {
-    messages: [
-      { role: 'system', content: system },
-      { role: 'user', content: user },
-    ],
+    messages: [{ role: 'system', content: system }, ...example, { role: 'user', content: user }],
     includedMessageIds: included.flatMap((session) =>
       session.messages.map((message) => message.id),
     ),
     trimmed,
-    promptTokens: countTokens(system) + countTokens(user) + 2 * TEMPLATE_TOKENS_PER_MESSAGE,
+    promptTokens:
+      countTokens(system) + exampleTokens + countTokens(user) + 2 * TEMPLATE_TOKENS_PER_MESSAGE,
     processed: chosen.map(({ conversationId, until }) => ({ conversationId, until })),
     droppedConversationIds,
   };

@@ -1,5 +1,7 @@
 import type { GenerateRequest, GenerateResult } from '../../engine/engine';
 import { AppError } from '../errors';
+import { sectionTemplate } from '../profile/defaults';
+import { sameName } from '../profile/normalize';
 import { estimateTokens, renderProfile } from '../profile/render';
 import type { Profile } from '../profile/types';
 import { applyOptimizerOutput, type OptimizerOutcome } from './apply-output';
@@ -53,6 +55,22 @@ export interface ProposeResult {
   attempts: ProposeAttempt[];
 }
 
+/**
+ * The keys the optimizer may file facts under: the built-in sections' suggestions and every key
+ * the profile already has (so a key the user added becomes learnable).
+ */
+export function learnableKeys(profile: Profile): string[] {
+  const keys: string[] = [];
+  const add = (key: string): void => {
+    if (!keys.some((known) => sameName(known, key))) keys.push(key);
+  };
+  for (const section of profile.sections) {
+    sectionTemplate(section.name)?.suggestedKeys.forEach(add);
+    Object.keys(section.fields).forEach(add);
+  }
+  return keys;
+}
+
 export async function proposeProfileChanges(
   input: ProposeInput,
   generate: ProposeGenerate,
@@ -83,10 +101,11 @@ export async function proposeProfileChanges(
         .flatMap((message) => userStatements(message.content)),
     ),
   ];
-  const schema = optimizerOutputSchema(
-    profile.sections.map((s) => s.name),
+  const schema = optimizerOutputSchema({
+    sectionNames: profile.sections.map((s) => s.name),
     quotes,
-  );
+    keys: learnableKeys(profile),
+  });
 
   // The model is untrusted: one retry for output that does not validate, then the step fails
   // with the reason and the profile stays as it was.

@@ -32,7 +32,18 @@ export const DEFAULT_SECTIONS: readonly SectionTemplate[] = [
   {
     name: 'Demographics',
     description: 'who the user is',
-    suggestedKeys: ['Age', 'Gender', 'Nationality', 'Languages', 'Occupation', 'Location'],
+    suggestedKeys: [
+      'Age',
+      'Gender',
+      'Nationality',
+      'Languages',
+      'Occupation',
+      'Location',
+      'Name',
+      'Education',
+      'Family',
+      'Health',
+    ],
   },
   {
     name: 'Personality',
@@ -53,7 +64,7 @@ export const DEFAULT_SECTIONS: readonly SectionTemplate[] = [
   {
     name: 'Preferences',
     description: 'how the user likes answers and work to be done',
-    suggestedKeys: ['Styles', 'Formats', 'Workflows'],
+    suggestedKeys: ['Styles', 'Formats', 'Workflows', 'Diet'],
   },
 ];
 
@@ -67,6 +78,14 @@ export function emptyProfile(now: number): Profile {
     })),
     updatedAt: now,
   };
+}
+
+/** The built-in section that suggests `key` (case-insensitively), if one does. */
+export function homeSectionOf(key: string): SectionTemplate | undefined {
+  const wanted = key.trim().toLowerCase();
+  return DEFAULT_SECTIONS.find((template) =>
+    template.suggestedKeys.some((suggested) => suggested.toLowerCase() === wanted),
+  );
 }
 
 /** The built-in template of a section, matched case-insensitively, or undefined for user sections. */

@@ -90,6 +90,7 @@ export type RejectionReason =
   | 'evidence-not-from-user'
   | 'evidence-not-a-statement'
   | 'value-not-in-evidence'
+  | 'duplicate'
   | 'locked'
   | 'user-set'
   | 'unchanged'
