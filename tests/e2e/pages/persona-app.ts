@@ -172,10 +172,26 @@ export class PersonaApp {
     return this.messages('assistant').last();
   }
 
-  async waitForReplyToFinish(): Promise<void> {
-    await expect(this.lastReply()).not.toHaveAttribute('data-status', 'streaming', {
-      timeout: 60_000,
-    });
+  async waitForReplyToFinish(timeout = 60_000): Promise<void> {
+    await expect(this.lastReply()).not.toHaveAttribute('data-status', 'streaming', { timeout });
+  }
+
+  /** Opens "Show prompt" on a reply: what the model was given, one block per message. */
+  async showPrompt(reply: Locator): Promise<Locator> {
+    await reply.getByRole('button', { name: 'Show prompt' }).click();
+    const prompt = reply.getByRole('region', { name: 'What the model was given' });
+    await expect(prompt).toBeVisible();
+    return prompt;
+  }
+
+  /** Adds a field to the profile by hand, as the user. */
+  async addProfileField(section: string, key: string, value: string): Promise<void> {
+    await this.openProfile();
+    const form = this.profileView.getByRole('form', { name: `Add to ${section}` });
+    await form.getByLabel('Field').fill(key);
+    await form.getByLabel('Value').fill(value);
+    await form.getByRole('button', { name: 'Add' }).click();
+    await expect(this.profileField(section, key)).toContainText('set by you');
   }
 
   async stopGenerating(): Promise<void> {
