@@ -8,12 +8,11 @@
  * Each model row is bracketed by the tiny random-weight model (the floor) and a scripted perfect
  * optimizer (the ceiling), measured in the same run. Scoring rules: docs/learning-benchmark.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from '@playwright/test';
 import { build, preview } from 'vite';
+import { launchBenchBrowser, startModelServer } from './bench-harness';
 import { fetchSmolLM2, SMOLLM2_FILE } from '../fixtures/fetch-smollm2';
 import { readDataset, type LearningDataset } from './learning/dataset';
 import type {
@@ -118,18 +117,6 @@ function loadData(path: string): LearningDataset {
   }
 }
 
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
 const LABELS: Record<string, string> = {
   ceiling: 'scripted ceiling',
   tiny: 'tiny (random)',
@@ -229,23 +216,10 @@ async function main(): Promise<void> {
     configFile: 'tests/bench/vite.learning.config.ts',
     preview: { port: pagePort, strictPort: true, host: '127.0.0.1' },
   });
-  const modelServer = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'tests/fixtures/model-server.ts', '--port', String(modelPort)],
-    { stdio: 'ignore' },
-  );
-  const browser = await chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const modelServer = await startModelServer(modelPort);
+  const browser = await launchBenchBrowser();
   const reports: ModelReport[] = [];
   try {
-    await waitForServer(`${modelServerUrl}/health`);
     const page = await browser.newPage();
     page.setDefaultTimeout(0);
     await page.exposeFunction('onProgress', (p: LearningProgress) => {

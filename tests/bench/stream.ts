@@ -6,10 +6,10 @@
  *
  * Targets (issue #2): app/raw tokens per second >= 0.95; longest main-thread task < 50 ms.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { build, preview } from 'vite';
+import { launchBenchBrowser, startModelServer } from './bench-harness';
 import { baseSystemPrompt } from '../../src/core/chat/system-prompt';
 import { PersonaApp } from '../e2e/pages/persona-app';
 import type { RawRunRequest, RawRunResult } from './raw-engine/raw.worker';
@@ -43,18 +43,6 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 async function runRaw(page: Page): Promise<RawRunResult> {
   const request: RawRunRequest = {
@@ -147,24 +135,9 @@ async function main(): Promise<void> {
     configFile: 'tests/bench/vite.raw-engine.config.ts',
     preview: { port: RAW_PORT, strictPort: true, host: '127.0.0.1' },
   });
-  const modelServer = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'tests/fixtures/model-server.ts', '--port', String(MODEL_PORT)],
-    { stdio: 'ignore' },
-  );
-  const browser = await chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const modelServer = await startModelServer(MODEL_PORT);
+  const browser = await launchBenchBrowser();
   try {
-    await waitForServer(`http://127.0.0.1:${MODEL_PORT}/health`);
     const rawPage = await browser.newPage();
     await rawPage.goto(`http://127.0.0.1:${RAW_PORT}/`);
     const appPage = await browser.newPage({ baseURL: `http://127.0.0.1:${APP_PORT}` });
