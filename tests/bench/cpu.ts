@@ -247,6 +247,25 @@ async function promptReuse(page: Page, modelUrl: string): Promise<ReuseTurn[]> {
     // What the app stores and sends back next turn is the text, not the tokens it came from.
     messages.push({ role: 'assistant', content: `Blue and a fox, turn ${turn}.` });
   }
+  // A profile update shares the engine: its prompt, unlike the chat's, is long and starts
+  // differently. The chat's next turn shows whether it evicted the chat's cached prefix.
+  await runRaw(page, {
+    modelUrl,
+    maxTokens: 8,
+    temperature: 0,
+    messages: [
+      { role: 'system', content: 'You update a user profile. Answer with JSON only.' },
+      { role: 'user', content: longText(11) },
+    ],
+  });
+  messages.push({ role: 'user', content: 'Turn 11, after a profile update: one more colour?' });
+  const after = await runRaw(page, { modelUrl, maxTokens: 24, temperature: 0, messages });
+  turns.push({
+    turn: 11,
+    promptTokens: after.promptTokens,
+    cachedPromptTokens: after.cachedPromptTokens,
+    firstTokenMs: after.firstTokenMs,
+  });
   return turns;
 }
 
@@ -563,10 +582,14 @@ async function main(): Promise<void> {
     );
     console.log(`   engine mode in the page: ${backendLine.backend}`);
 
-    const turn10 = reuse.at(-1);
+    const turn10 = reuse[9];
+    const turn11 = reuse[10];
     console.log(`\n2. Prompt reuse in the engine (short turns, ${chosen} threads)`);
     console.log(
       `   turn 10: ${turn10?.cachedPromptTokens ?? '?'} of ${turn10?.promptTokens ?? '?'} prompt tokens read from the KV cache; first token after ${fmt(turn10?.firstTokenMs ?? NaN, 0)} ms (turn 1: ${fmt(reuse[0]?.firstTokenMs ?? NaN, 0)} ms)`,
+    );
+    console.log(
+      `   turn 11, right after an optimizer-sized request on the same engine: ${turn11?.cachedPromptTokens ?? '?'} of ${turn11?.promptTokens ?? '?'} from the cache; first token after ${fmt(turn11?.firstTokenMs ?? NaN, 0)} ms`,
     );
 
     const ttft = (pick: (c: ConversationSample) => number) => spread(conversations.map(pick));
