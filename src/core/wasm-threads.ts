@@ -14,9 +14,11 @@ export interface ThreadEnvironment {
 
 /**
  * - not isolated: 1, the single-thread build is all there is;
- * - up to 2 logical cores: all of them. On 2 cores `bench:cpu` measured 2 threads well ahead of 1,
- *   and the page stays responsive because replies reach it in batches (`bench:stream`), so
- *   keeping a core idle for it would only halve the speed;
+ * - up to 2 logical cores: all of them. The page needs little while a reply streams (it gets
+ *   batches, `bench:stream`), and one thread would leave half of such a machine idle. The risk:
+ *   llama.cpp's threads wait for each other at every step, so when other programs keep both
+ *   cores busy, 2 threads can be far slower than 1 (native llama.cpp alike; `bench:cpu` on a
+ *   shared, overloaded 2-core VM measured it);
  * - 3 or 4: one fewer, leaving a core for the page, the browser and the rest of the machine;
  * - more: half, at least 4, at most `MAX_WASM_THREADS`. Large counts are mostly SMT siblings,
  *   which llama.cpp does not gain from (its own default is the physical core count).

@@ -237,7 +237,7 @@ async function promptReuse(page: Page, modelUrl: string): Promise<ReuseTurn[]> {
   const turns: ReuseTurn[] = [];
   for (let turn = 1; turn <= 10; turn++) {
     messages.push({ role: 'user', content: `Turn ${turn}: name one colour and one animal.` });
-    const result = await runRaw(page, { modelUrl, maxTokens: 24, temperature: 0, messages });
+    const result = await runRaw(page, { modelUrl, maxTokens: 8, temperature: 0, messages });
     turns.push({
       turn,
       promptTokens: result.promptTokens,
@@ -259,7 +259,7 @@ async function promptReuse(page: Page, modelUrl: string): Promise<ReuseTurn[]> {
     ],
   });
   messages.push({ role: 'user', content: 'Turn 11, after a profile update: one more colour?' });
-  const after = await runRaw(page, { modelUrl, maxTokens: 24, temperature: 0, messages });
+  const after = await runRaw(page, { modelUrl, maxTokens: 8, temperature: 0, messages });
   turns.push({
     turn: 11,
     promptTokens: after.promptTokens,
