@@ -14,19 +14,17 @@ export interface ThreadEnvironment {
 
 /**
  * - not isolated: 1, the single-thread build is all there is;
- * - up to 2 logical cores: all of them. The page needs little while a reply streams (it gets
- *   batches, `bench:stream`), and one thread would leave half of such a machine idle. The risk:
- *   llama.cpp's threads wait for each other at every step, so when other programs keep both
- *   cores busy, 2 threads can be far slower than 1 (native llama.cpp alike; `bench:cpu` on a
- *   shared, overloaded 2-core VM measured it);
- * - 3 or 4: one fewer, leaving a core for the page, the browser and the rest of the machine;
+ * - up to 4 logical cores: one fewer (at least 1), leaving a core for the page, the browser and
+ *   the rest of the machine. llama.cpp's threads wait for each other at every step, so when
+ *   anything else wants a core, one stalled thread holds up the rest: on a shared 2-core machine
+ *   `bench:cpu` measured 2 threads decoding 5 to 15 times slower than 1 (native llama.cpp alike),
+ *   and the end-to-end suite timed out;
  * - more: half, at least 4, at most `MAX_WASM_THREADS`. Large counts are mostly SMT siblings,
  *   which llama.cpp does not gain from (its own default is the physical core count).
  */
 export function chooseWasmThreads(environment: ThreadEnvironment): number {
   if (!environment.crossOriginIsolated) return 1;
   const cores = Math.max(1, Math.floor(environment.hardwareConcurrency) || 1);
-  if (cores <= 2) return cores;
-  if (cores <= 4) return cores - 1;
+  if (cores <= 4) return Math.max(1, cores - 1);
   return Math.min(MAX_WASM_THREADS, Math.max(4, Math.floor(cores / 2)));
 }

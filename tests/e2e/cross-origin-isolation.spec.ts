@@ -36,10 +36,9 @@ test.describe('vite preview', () => {
     await expect(page.getByRole('heading', { name: 'Persona' })).toBeVisible();
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
+    // On a machine of 2 cores the app chooses 1 thread even here (a core is left free);
+    // threads.scripted.spec.ts runs the engine multi-threaded whatever the machine.
     const threads = await expectedThreads(page);
-    if ((await page.evaluate(() => navigator.hardwareConcurrency)) >= 2) {
-      expect(threads).toBeGreaterThan(1);
-    }
     await app.openModels();
     await expect(page.getByTestId('wasm-status')).toContainText(
       `CPU engine (WebAssembly SIMD): ${threads} thread`,
