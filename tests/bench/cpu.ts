@@ -589,11 +589,13 @@ async function main(): Promise<void> {
     console.log(
       `     app / native at 1 thread (CPU time): decode ${fmt(ratios.appOverNativeDecodeOneCpu, 2)}, prefill ${fmt(ratios.appOverNativePrefillOneCpu, 2)}`,
     );
-    console.log(`   engine mode in the page: ${backendLine.backend}`);
+    console.log(`   engine mode in the page at ${multi} threads: ${backendLine.backend}`);
 
     const turn10 = reuse[9];
     const turn11 = reuse[10];
-    console.log(`\n2. Prompt reuse in the engine (short turns, ${chosen} threads)`);
+    console.log(
+      `\n2. Prompt reuse in the engine (short turns, the app's ${chosen} thread${chosen === 1 ? '' : 's'})`,
+    );
     console.log(
       `   turn 10: ${turn10?.cachedPromptTokens ?? '?'} of ${turn10?.promptTokens ?? '?'} prompt tokens read from the KV cache; first token after ${fmt(turn10?.firstTokenMs ?? NaN, 0)} ms (turn 1: ${fmt(reuse[0]?.firstTokenMs ?? NaN, 0)} ms)`,
     );
