@@ -3,8 +3,10 @@ import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { bootstrapScript, headerPolicy } from './src/core/security/csp.ts';
+import { ISOLATION_HEADERS, isolationServiceWorkerScript } from './src/core/security/isolation.ts';
 
 const BOOTSTRAP_FILE = 'csp-bootstrap.js';
+const ISOLATION_SW_FILE = 'sw-isolation.js';
 
 /**
  * Puts the Content Security Policy on every page: a start-up script (first in `<head>`, before
@@ -34,6 +36,28 @@ function contentSecurityPolicy(): Plugin {
     transformIndexHtml: () => [
       { tag: 'script', attrs: { src: `/${BOOTSTRAP_FILE}` }, injectTo: 'head-prepend' },
     ],
+  };
+}
+
+/**
+ * Cross-origin isolation (`src/core/security/isolation.ts`), which wllama needs for threads: the
+ * dev and preview servers send the headers, and for static hosts that send none the service
+ * worker adds them to the pages it serves, so the app is isolated from its second load on.
+ */
+function crossOriginIsolation(): Plugin {
+  return {
+    name: 'persona-cross-origin-isolation',
+    config: () => ({
+      server: { headers: { ...ISOLATION_HEADERS } },
+      preview: { headers: { ...ISOLATION_HEADERS } },
+    }),
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: ISOLATION_SW_FILE,
+        source: isolationServiceWorkerScript(),
+      });
+    },
   };
 }
 
@@ -75,6 +99,10 @@ function installableApp(): Plugin[] {
     workbox: {
       // The Lab's shipped PersonaBench set is data the app fetches, so it is part of the shell.
       globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}', 'personabench/**/*.json'],
+      // Part of the worker itself (the browser keeps imported scripts with it), not of the page.
+      globIgnores: [ISOLATION_SW_FILE],
+      // Runs before Workbox registers its routes, so its fetch listener sees navigations first.
+      importScripts: [ISOLATION_SW_FILE],
       // The WebLLM runtime chunk and wllama's wasm are several MB each; without this Workbox
       // would leave them out and the app could not start an engine offline.
       maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
@@ -93,7 +121,7 @@ const appVersion = (
 ).version;
 
 export default defineConfig({
-  plugins: [svelte(), contentSecurityPolicy(), installableApp()],
+  plugins: [svelte(), contentSecurityPolicy(), crossOriginIsolation(), installableApp()],
   define: { __APP_VERSION__: JSON.stringify(appVersion) },
   worker: { format: 'es' },
   build: {

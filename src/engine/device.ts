@@ -1,3 +1,5 @@
+import { chooseWasmThreads } from '../core/wasm-threads';
+
 /** What this browser and machine offer for running models on-device. */
 export interface WebGpuInfo {
   available: true;
@@ -22,8 +24,19 @@ export interface StorageInfo {
   persisted: boolean;
 }
 
+/** How the CPU engine (llama.cpp on WebAssembly) will run here. */
+export interface WasmInfo {
+  /** COOP/COEP in force: the precondition for `SharedArrayBuffer` and so for threads. */
+  crossOriginIsolated: boolean;
+  /** The thread count the CPU engine will use (`chooseWasmThreads`). */
+  threads: number;
+  /** 128-bit WebAssembly SIMD, which wllama's only build requires. */
+  simd: boolean;
+}
+
 export interface DeviceInfo {
   webgpu: WebGpuInfo | NoWebGpu;
+  wasm: WasmInfo;
   /** `navigator.deviceMemory` (Chromium caps it at 8), null where the browser hides it. */
   deviceMemoryGB: number | null;
   hardwareConcurrency: number;
@@ -178,6 +191,20 @@ async function probeStorage(storage: StorageManagerLike | undefined): Promise<St
   return { usageBytes, quotaBytes, persisted };
 }
 
+/** The smallest module using a SIMD instruction (`i8x16.popcnt`), as wasm-feature-detect has it. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
+  253, 98, 11,
+]);
+
+function probeSimd(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * What this browser and machine offer. Works in a window and in a dedicated worker (both expose
  * `navigator.gpu`, `deviceMemory` in Chromium, and `storage`); each missing API yields a reason or
@@ -187,13 +214,21 @@ export async function probeDevice(): Promise<DeviceInfo> {
   const nav = currentNavigator();
   const deviceMemory = nav?.deviceMemory;
   const [webgpu, storage] = await Promise.all([probeWebGpu(), probeStorage(nav?.storage)]);
+  const hardwareConcurrency = Math.max(1, Math.floor(finiteOr(nav?.hardwareConcurrency, 1)));
+  const crossOriginIsolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  const isolated = crossOriginIsolated === true;
   return {
     webgpu,
+    wasm: {
+      crossOriginIsolated: isolated,
+      threads: chooseWasmThreads({ hardwareConcurrency, crossOriginIsolated: isolated }),
+      simd: probeSimd(),
+    },
     deviceMemoryGB:
       typeof deviceMemory === 'number' && Number.isFinite(deviceMemory) && deviceMemory > 0
         ? deviceMemory
         : null,
-    hardwareConcurrency: Math.max(1, Math.floor(finiteOr(nav?.hardwareConcurrency, 1))),
+    hardwareConcurrency,
     storage,
   };
 }

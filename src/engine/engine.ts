@@ -76,6 +76,13 @@ export interface GenerateResult {
   completionTokens: number;
   /** Decode speed as the engine measured it, when it reports one. */
   decodeTokensPerSecond?: number;
+  /**
+   * Of `promptTokens`, how many the engine read from its KV cache instead of evaluating again
+   * (the prefix this request shares with an earlier one), when it reports it.
+   */
+  cachedPromptTokens?: number;
+  /** Prompt processing speed over the tokens it did evaluate, when the engine reports one. */
+  prefillTokensPerSecond?: number;
 }
 
 export interface CachedModelInfo {

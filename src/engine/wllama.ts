@@ -20,6 +20,7 @@ import {
 // The package's `main` points at a file it does not ship, so the ESM build is imported by path.
 import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { formatBytes } from '../core/format';
+import { chooseWasmThreads } from '../core/wasm-threads';
 import { AppError, type ErrorCode } from '../core/errors';
 import type {
   CachedModelInfo,
@@ -47,6 +48,11 @@ export interface WllamaEngineOptions {
   defaultContextWindow?: number;
   /** Forward llama.cpp's own log lines to the console (loading details, timings). */
   verbose?: boolean;
+  /**
+   * llama.cpp's thread count; defaults to `chooseWasmThreads` for this device. More than 1 takes
+   * effect only in a cross-origin isolated context: elsewhere wllama runs its single-thread mode.
+   */
+  threads?: number;
 }
 
 /** Enough for a long chat; the KV cache for it stays small next to the weights of a 1-3B model. */
@@ -87,6 +93,7 @@ export class WllamaEngine implements Engine {
   private readonly gpu: WllamaGpuPreference;
   private readonly defaultContextWindow: number;
   private readonly verbose: boolean;
+  private readonly threads: number;
   private cacheInstance: CacheManager | null = null;
   private loaded: Loaded | null = null;
   private generating = false;
@@ -102,6 +109,12 @@ export class WllamaEngine implements Engine {
     this.gpu = options.gpu ?? 'auto';
     this.defaultContextWindow = options.defaultContextWindow ?? DEFAULT_CONTEXT_WINDOW;
     this.verbose = options.verbose ?? false;
+    this.threads =
+      options.threads ??
+      chooseWasmThreads({
+        hardwareConcurrency: navigator.hardwareConcurrency,
+        crossOriginIsolated: globalThis.crossOriginIsolated,
+      });
   }
 
   async load(
@@ -194,9 +207,9 @@ export class WllamaEngine implements Engine {
     const params: LoadModelParams = {
       n_ctx: nCtx,
       n_gpu_layers: nGpuLayers,
-      // Without COOP/COEP there is no SharedArrayBuffer, so more threads would only fail; with
-      // them, wllama's default (half the logical cores) applies.
-      ...(globalThis.crossOriginIsolated ? {} : { n_threads: 1 }),
+      // Without COOP/COEP there is no SharedArrayBuffer: wllama then starts its single-thread
+      // mode whatever is asked, so asking for more is safe.
+      n_threads: this.threads,
     };
     this.offloadedLayers = null;
     try {
@@ -236,6 +249,8 @@ export class WllamaEngine implements Engine {
     let completionTokens = 0;
     let pieces = 0;
     let decodeTokensPerSecond: number | undefined;
+    let cachedPromptTokens: number | undefined;
+    let prefillTokensPerSecond: number | undefined;
     const stopped = (): boolean => signal.aborted || disposed.signal.aborted;
 
     const onData = (chunk: ChatCompletionChunk): void => {
@@ -255,6 +270,10 @@ export class WllamaEngine implements Engine {
       if (chunk.timings) {
         promptTokens = chunk.timings.prompt_n + chunk.timings.cache_n;
         completionTokens = chunk.timings.predicted_n;
+        cachedPromptTokens = chunk.timings.cache_n;
+        if (chunk.timings.prompt_ms > 0 && chunk.timings.prompt_n > 0) {
+          prefillTokensPerSecond = chunk.timings.prompt_per_second;
+        }
         if (chunk.timings.predicted_ms > 0 && chunk.timings.predicted_n > 1) {
           decodeTokensPerSecond = chunk.timings.predicted_per_second;
         }
@@ -308,6 +327,8 @@ export class WllamaEngine implements Engine {
       promptTokens,
       completionTokens,
       ...(decodeTokensPerSecond === undefined ? {} : { decodeTokensPerSecond }),
+      ...(cachedPromptTokens === undefined ? {} : { cachedPromptTokens }),
+      ...(prefillTokensPerSecond === undefined ? {} : { prefillTokensPerSecond }),
     };
   }
 

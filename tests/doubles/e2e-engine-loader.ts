@@ -4,7 +4,9 @@ import { BrowserScriptedEngine } from './browser-scripted-engine';
 
 /**
  * Replaces `src/worker/engine-loader.ts` in the end-to-end build only: a wllama model whose URL
- * lies under `/scripted/` runs on the scripted engine, anything else on the real engines.
+ * lies under `/scripted/` runs on the scripted engine, anything else on the real engines. A
+ * `threads=N` query on a GGUF URL asks the real wllama engine for N threads, so a test can run
+ * it multi-threaded on a machine where the app itself would choose one.
  */
 class RoutingEngine implements Engine {
   readonly kind: EngineKind;
@@ -21,10 +23,17 @@ class RoutingEngine implements Engine {
     return this.#real;
   }
 
+  #threaded: Engine | null = null;
+
   async #engineFor(spec: ModelSpec): Promise<Engine> {
-    return spec.engine === 'wllama' && spec.url.includes('/scripted/')
-      ? this.#scripted
-      : this.#realEngine();
+    if (spec.engine === 'wllama' && spec.url.includes('/scripted/')) return this.#scripted;
+    const threads = spec.engine === 'wllama' ? new URL(spec.url).searchParams.get('threads') : null;
+    if (threads !== null) {
+      const { WllamaEngine } = await import('../../src/engine/wllama');
+      this.#threaded ??= new WllamaEngine({ threads: Number(threads) });
+      return this.#threaded;
+    }
+    return this.#realEngine();
   }
 
   #current(): Engine {

@@ -102,7 +102,29 @@ describe('Assistant', () => {
     expect(reply?.error).toEqual({ code: 'device-lost', message: 'GPU went away' });
   });
 
+  it('counts nothing for a conversation that clearly fits the window', async () => {
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    ctx.engine.replies = ['first answer', 'second answer'];
+    const conversation = await createConversation(ctx.db);
+    for (const text of ['first question', 'second question']) {
+      const sent = await sendUserMessage(ctx.db, conversation.id, text);
+      await ctx.assistant.chat.reply(
+        { conversationId: conversation.id, messageId: sent.assistantMessageId },
+        () => undefined,
+      );
+    }
+    expect(ctx.engine.counted).toEqual([]);
+    expect(
+      ctx.engine.requests
+        .at(-1)
+        ?.messages.map((m) => m.content)
+        .slice(1),
+    ).toEqual(['first question', 'first answer', 'second question']);
+  });
+
   it('counts each text once, not the whole conversation on every reply', async () => {
+    // Small enough that the system prompt's bound alone overshoots it, so counting is needed.
+    ctx.engine.contextWindow = 200;
     await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
     ctx.engine.replies = ['first answer', 'second answer'];
     const conversation = await createConversation(ctx.db);

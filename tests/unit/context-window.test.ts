@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   TEMPLATE_TOKENS_PER_MESSAGE,
   fitToContext,
+  tokenUpperBound,
   type ConversationTurn,
 } from '../../src/core/chat/context-window';
 import { AppError } from '../../src/core/errors';
@@ -13,18 +14,49 @@ const turn = (role: ConversationTurn['role'], words: number): ConversationTurn =
 });
 
 describe('fitToContext', () => {
-  it('keeps the whole conversation when it fits', async () => {
+  it('keeps the whole conversation when it fits, counting what its bound does not settle', async () => {
+    // 5 words of about 3 bytes each: the bound (about 16 + 8 per turn) overshoots a 60-token
+    // budget, so the turns are counted, and 2 + 15 words + 4 × 8 fit.
     const turns = [turn('user', 5), turn('assistant', 5), turn('user', 5)];
     const fitted = await fitToContext({
       system: 'be nice',
       turns,
-      contextWindow: 1000,
-      reserveForReply: 100,
+      contextWindow: 70,
+      reserveForReply: 10,
       countTokens: words,
     });
     expect(fitted.droppedTurns).toBe(0);
     expect(fitted.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(fitted.promptTokens).toBe(2 + 15 + 4 * TEMPLATE_TOKENS_PER_MESSAGE);
+  });
+
+  it('counts nothing when even the upper bound of every text fits', async () => {
+    const turns = [turn('user', 5), turn('assistant', 5), turn('user', 5)];
+    const counted: string[] = [];
+    const fitted = await fitToContext({
+      system: 'be nice',
+      turns,
+      contextWindow: 1000,
+      reserveForReply: 100,
+      countTokens: (text) => {
+        counted.push(text);
+        return words(text);
+      },
+    });
+    expect(counted).toEqual([]);
+    expect(fitted.droppedTurns).toBe(0);
+    expect(fitted.messages).toHaveLength(4);
+    const bound = ['be nice', ...turns.map((t) => t.content)]
+      .map((text) => tokenUpperBound(text) + TEMPLATE_TOKENS_PER_MESSAGE)
+      .reduce((a, b) => a + b, 0);
+    expect(fitted.promptTokens).toBe(bound);
+  });
+
+  it('bounds tokens by UTF-8 bytes, so non-Latin text is not undercounted', () => {
+    expect(tokenUpperBound('')).toBe(1);
+    expect(tokenUpperBound('abc')).toBe(4);
+    // Three bytes per character in UTF-8, where a tokenizer may spend a token per byte.
+    expect(tokenUpperBound('日本語')).toBe(10);
   });
 
   it('drops the oldest turns first and never starts with an assistant turn', async () => {

@@ -47,6 +47,7 @@ const storage = (freeBytes: number, overrides: Partial<StorageInfo> = {}): Stora
 
 const device = (overrides: Partial<DeviceInfo> = {}): DeviceInfo => ({
   webgpu: gpu(),
+  wasm: { crossOriginIsolated: false, threads: 1, simd: true },
   deviceMemoryGB: 8,
   hardwareConcurrency: 8,
   storage: storage(100 * GIB),
@@ -306,9 +307,21 @@ describe('probeDevice', () => {
         maxBufferSize: 2 * GIB,
         maxStorageBufferBindingSize: 1 * GIB,
       },
+      // Node is not a cross-origin isolated page: one thread, whatever the core count.
+      wasm: { crossOriginIsolated: false, threads: 1, simd: true },
       deviceMemoryGB: 8,
       hardwareConcurrency: 10,
       storage: { usageBytes: 5, quotaBytes: 100, persisted: true },
+    });
+  });
+
+  it('chooses the CPU engine threads from the cores once the context is isolated', async () => {
+    vi.stubGlobal('navigator', { hardwareConcurrency: 4 });
+    vi.stubGlobal('crossOriginIsolated', true);
+    expect((await probeDevice()).wasm).toEqual({
+      crossOriginIsolated: true,
+      threads: 3,
+      simd: true,
     });
   });
 

@@ -9,6 +9,7 @@ import { freshDatabase, makeWllamaSpec } from './factories';
 
 const device: DeviceInfo = {
   webgpu: { available: false, reason: 'none here' },
+  wasm: { crossOriginIsolated: false, threads: 1, simd: true },
   deviceMemoryGB: 8,
   hardwareConcurrency: 4,
   storage: null,

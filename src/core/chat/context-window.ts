@@ -26,16 +26,36 @@ export interface FittedPrompt {
   messages: ChatMessage[];
   /** How many of the oldest turns were left out of the prompt (never out of the conversation). */
   droppedTurns: number;
+  /** The prompt's size as counted, or its upper bound when it fitted without counting. */
   promptTokens: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * No more tokens than this: byte-level BPE tokens and SentencePiece byte-fallback pieces each
+ * cover at least one byte of UTF-8, and SentencePiece may add one leading-space marker.
+ */
+export function tokenUpperBound(text: string): number {
+  return utf8.encode(text).length + 1;
 }
 
 /**
  * Keeps the system prompt and as many of the newest turns as fit. Older turns go first, whole:
  * a turn cut in half reads to the model as something the user never said.
+ *
+ * A conversation whose upper bound fits is sent whole without counting anything: on wllama each
+ * count is a pass of the text through the model, which would make every follow-up message wait
+ * for its previous reply and itself to be read once more before the real prompt.
  */
 export async function fitToContext(options: FitOptions): Promise<FittedPrompt> {
   const { system, turns, contextWindow, reserveForReply, countTokens } = options;
   const budget = contextWindow - reserveForReply;
+  const bound = [system, ...turns.map((t) => t.content)].reduce(
+    (sum, text) => sum + tokenUpperBound(text) + TEMPLATE_TOKENS_PER_MESSAGE,
+    0,
+  );
+  if (bound <= budget) return keepFrom(system, turns, 0, bound);
   const systemTokens = (await countTokens(system)) + TEMPLATE_TOKENS_PER_MESSAGE;
   let used = systemTokens;
   let firstKept = turns.length;
@@ -53,6 +73,16 @@ export async function fitToContext(options: FitOptions): Promise<FittedPrompt> {
       `Your message is too long for this model: it does not fit in its ${contextWindow}-token context window with room for a reply. Shorten it or choose a model with a larger context.`,
     );
   }
+  return keepFrom(system, turns, firstKept, used);
+}
+
+function keepFrom(
+  system: string,
+  turns: ConversationTurn[],
+  first: number,
+  promptTokens: number,
+): FittedPrompt {
+  let firstKept = first;
   // A prompt must not open with an assistant turn: some chat templates reject that.
   while (firstKept < turns.length - 1 && turns[firstKept]?.role === 'assistant') {
     firstKept++;
@@ -61,6 +91,6 @@ export async function fitToContext(options: FitOptions): Promise<FittedPrompt> {
   return {
     messages: [{ role: 'system', content: system }, ...kept],
     droppedTurns: firstKept,
-    promptTokens: used,
+    promptTokens,
   };
 }
