@@ -16,15 +16,16 @@
  * the figures depend on the machine. Runs on the real SmolLM2 fixture, or on the tiny
  * random-weight GGUF when that is absent (labelled so: its speed says little about real models).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { chromium, expect, type Browser, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 import { getLlama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { build, preview } from 'vite';
 import { baseSystemPrompt } from '../../src/core/chat/system-prompt';
 import { chooseWasmThreads } from '../../src/core/wasm-threads';
 import { PersonaApp } from '../e2e/pages/persona-app';
+import { SMOLLM2_FILE } from '../fixtures/fetch-smollm2';
+import { launchBenchBrowser, startModelServer } from './bench-harness';
 import type { RawRunRequest, RawRunResult } from './raw-engine/raw.worker';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -42,7 +43,7 @@ const CONTEXT = 4096;
 const PREFILL_WORDS = 120;
 const DECODE_TOKENS = 48;
 
-const REAL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+const REAL_FILE = SMOLLM2_FILE;
 const TINY_FILE = 'tiny.gguf';
 const GENERATED = 'tests/fixtures/generated';
 
@@ -66,18 +67,6 @@ const fmt = (value: number, digits = 1): string =>
   Number.isFinite(value) ? value.toFixed(digits) : '–';
 const showSpread = (s: Spread, digits = 1): string =>
   `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`;
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 /** A prompt long enough to measure prefill; `nonce` first, so no run reuses another's cache. */
 function longText(nonce: number): string {
@@ -432,22 +421,8 @@ async function main(): Promise<void> {
     configFile: 'tests/bench/vite.raw-engine.config.ts',
     preview: { port: RAW_PORT, strictPort: true, host: '127.0.0.1' },
   });
-  const modelServer = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'tests/fixtures/model-server.ts', '--port', String(MODEL_PORT)],
-    { stdio: 'ignore' },
-  );
-  const browser = await chromium.launch({
-    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const modelServer = await startModelServer(MODEL_PORT);
+  const browser = await launchBenchBrowser();
   const llama = await getLlama({ gpu: false, build: 'never' });
   const model = await llama.loadModel({ modelPath: `${GENERATED}/${file}` });
   const threadCounts = [...new Set([1, multi])];
@@ -463,7 +438,6 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   try {
-    await waitForServer(`http://127.0.0.1:${MODEL_PORT}/health`);
     const rawPage = await browser.newPage();
     await rawPage.goto(`http://127.0.0.1:${RAW_PORT}/`);
     if (!(await rawPage.evaluate(() => crossOriginIsolated))) {
