@@ -86,6 +86,39 @@ function checkTimestamp(value: unknown, path: string): ValidationResult<number> 
     : { ok: false, error: `${path} must be a non-negative number of milliseconds` };
 }
 
+/** Whether two pieces of evidence come from the same message: a field keeps one per message. */
+export function sameEvidenceSource(a: Evidence, b: Evidence): boolean {
+  return a.conversationId === b.conversationId && a.messageId === b.messageId;
+}
+
+function uniqueEvidence(evidence: readonly Evidence[]): Evidence[] {
+  return evidence.filter(
+    (item, index) => evidence.findIndex((other) => sameEvidenceSource(other, item)) === index,
+  );
+}
+
+/**
+ * The profile with each field's evidence merged to one quote per message (the newest). Profiles
+ * stored before that rule could repeat a message, which broke the Profile page; returns the
+ * same object when nothing repeats.
+ */
+export function mergeDuplicateEvidence(profile: Profile): Profile {
+  let changed = false;
+  const sections = profile.sections.map((section) => {
+    let sectionChanged = false;
+    const entries = Object.entries(section.fields).map(([key, field]): [string, ProfileField] => {
+      const evidence = uniqueEvidence(field.evidence);
+      if (evidence.length === field.evidence.length) return [key, field];
+      sectionChanged = true;
+      return [key, { ...field, evidence }];
+    });
+    if (!sectionChanged) return section;
+    changed = true;
+    return { ...section, fields: Object.fromEntries(entries) };
+  });
+  return changed ? { ...profile, sections } : profile;
+}
+
 function checkEvidence(value: unknown, path: string): ValidationResult<Evidence> {
   if (!isPlainObject(value)) return { ok: false, error: `${path} must be an object` };
   const conversationId = checkText(
@@ -134,7 +167,11 @@ export function validateField(value: unknown, path: string): ValidationResult<Pr
   for (const [index, item] of rawEvidence.entries()) {
     const checked = checkEvidence(item, `${path}.evidence[${index}]`);
     if (!checked.ok) return checked;
-    evidence.push(checked.value);
+    // Profiles stored before one message could back a field only once may hold two quotes of
+    // one message; the newest is kept, so the list keys on the message and never repeats.
+    if (!evidence.some((kept) => sameEvidenceSource(kept, checked.value))) {
+      evidence.push(checked.value);
+    }
   }
   return {
     ok: true,
