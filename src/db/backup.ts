@@ -29,6 +29,7 @@ import type {
   RevisionOrigin,
 } from '../core/profile/types';
 import { ORIGIN_PATTERN } from '../core/security/csp';
+import { catalogSpecs } from '../engine/catalog';
 import type { ModelSpec } from '../engine/engine';
 import { MAX_LABEL_LENGTH } from './custom-models';
 import { MAX_TITLE_LENGTH } from './conversations';
@@ -229,6 +230,24 @@ function readBackup(root: unknown): Backup {
   unique(settings, (s) => s.key, 'setting');
   const customModels = list(object, 'customModels', readCustomModel);
   unique(customModels, (m) => m.id, 'custom model id');
+  // The Models and Lab views list custom and built-in models together by spec id: an id that
+  // repeats, or a built-in's, would show two rows with one key and break the page.
+  const builtInIds = new Set(catalogSpecs().map((spec) => spec.id));
+  customModels.forEach((model, i) => {
+    if (model.spec.id !== model.id) {
+      throw new BackupError(`customModels[${i}].spec.id must be the model's id`);
+    }
+    if (builtInIds.has(model.id)) {
+      throw new BackupError(
+        `customModels[${i}].id ${JSON.stringify(model.id)} is the id of a built-in model`,
+      );
+    }
+  });
+  unique(
+    customModels,
+    (m) => (m.spec.engine === 'wllama' ? m.spec.url : m.spec.modelUrl),
+    'custom model address',
+  );
   const allowedHosts = list(object, 'allowedHosts', (value, path) => {
     if (typeof value !== 'string' || value.length > MAX_URL_LENGTH || !ORIGIN_PATTERN.test(value)) {
       throw new BackupError(`${path} is not a web origin`);

@@ -28,6 +28,7 @@ import {
   makeWebLLMSpec,
   makeWllamaSpec,
 } from './factories';
+import { catalogSpecs } from '../../src/engine/catalog';
 
 const NOW = 1_700_000_500_000;
 const opened: PersonaDatabase[] = [];
@@ -296,6 +297,37 @@ describe('parseBackup refuses hostile files', () => {
         file.allowedHosts = ['https://evil.example/path'];
       }),
     ).toMatch(/not a web origin/);
+  });
+
+  it('custom models that share an id or an address, or take a built-in id (issue 12)', async () => {
+    expect(
+      await refused((file) => {
+        const models = file.customModels as Record<string, unknown>[];
+        models.push({
+          ...models[0],
+          id: 'copy',
+          spec: { ...(models[0]?.spec as object), id: 'web' },
+        });
+      }),
+    ).toMatch(/customModels\[2\]\.spec\.id must be the model's id/);
+    const builtIn = catalogSpecs()[0]?.id ?? '';
+    expect(
+      await refused((file) => {
+        const model = first(file, 'customModels');
+        model.id = builtIn;
+        (model.spec as Record<string, unknown>).id = builtIn;
+      }),
+    ).toMatch(/customModels\[0\]\.id .* is the id of a built-in model/);
+    expect(
+      await refused((file) => {
+        const models = file.customModels as Record<string, unknown>[];
+        models.push({
+          ...models[0],
+          id: 'again',
+          spec: { ...(models[0]?.spec as object), id: 'again' },
+        });
+      }),
+    ).toMatch(/custom model address .* appears twice/);
   });
 
   it('a refused file changes nothing stored', async () => {
