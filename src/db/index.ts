@@ -104,6 +104,7 @@ export {
   enqueueOptimizeJob,
   failJob,
   getJob,
+  hasPendingJobs,
   listJobs,
   requeueJob,
   touchJob,

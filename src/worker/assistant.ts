@@ -7,6 +7,7 @@ import {
 } from '../core/chat/system-prompt';
 import { AppError, serializeError } from '../core/errors';
 import {
+  DEFAULT_STALE_JOB_MS,
   finishReply,
   getAllSettings,
   getConversation,
@@ -51,6 +52,11 @@ export interface AssistantDeps {
   labDb?: () => LabDatabase;
   /** The app's version, recorded with every benchmark run. */
   appVersion?: string;
+  /**
+   * How long a job marked running must be silent before a run takes it over. With the default
+   * `tryLock` on Web Locks, 0: the lock a crashed tab held is released with it (issue 12).
+   */
+  orphanedJobAfterMs?: number;
 }
 
 function lazyLabDatabase(): () => LabDatabase {
@@ -115,6 +121,7 @@ export class Assistant implements AssistantApi {
       persistEveryMs: 500,
       labDb: lazyLabDatabase(),
       appVersion: 'unknown',
+      orphanedJobAfterMs: deps.tryLock === undefined && webLocks() ? 0 : DEFAULT_STALE_JOB_MS,
       ...deps,
     };
     this.#optimizer = new ProfileOptimizer({
@@ -123,6 +130,8 @@ export class Assistant implements AssistantApi {
         this.#engine && this.#loaded ? { engine: this.#engine, loaded: this.#loaded } : null,
       tryLock: this.#deps.tryLock,
       now: this.#deps.clock,
+      isEngineBusy: () => this.#replying !== null,
+      orphanedAfterMs: this.#deps.orphanedJobAfterMs,
     });
     this.#lab = new LabRunner({
       db: this.#deps.labDb,
