@@ -341,12 +341,19 @@ export class Assistant implements AssistantApi {
             ...stats,
           };
         } catch (error) {
-          await finishReply(db, messageId, {
-            content: text,
+          const ending = {
             status: 'error',
             error: serializeError(error),
             modelId: loaded.spec.id,
-          });
+          } as const;
+          try {
+            await finishReply(db, messageId, { ...ending, content: text });
+          } catch {
+            // The disk is full (or the write failed): the text shown may not fit, but the reply
+            // must not stay `streaming`, which refuses every later message in the conversation.
+            // Keeping the text saved last, the ending alone does not grow the row.
+            await finishReply(db, messageId, ending).catch(() => undefined);
+          }
           throw error;
         }
       });

@@ -138,4 +138,50 @@ describe('Assistant', () => {
     expect(prompt.at(-1)?.content).toBe('short question');
     expect(prompt.some((m) => m.content === long)).toBe(false);
   });
+
+  it('a full disk while a reply streams ends the reply as an error, never left streaming (issue 12)', async () => {
+    // The disk fills once a stored reply would pass 5 characters: the progress saves and the
+    // final text fail as they would in the browser, a write that does not grow the row passes.
+    const { db, engine } = ctx;
+    db.use({
+      stack: 'dbcore',
+      name: 'full-disk',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          if (name !== 'messages') return table;
+          return {
+            ...table,
+            mutate: (request) =>
+              request.type === 'put' &&
+              request.values.some((row: { content?: string }) => (row.content ?? '').length > 5)
+                ? Promise.reject(
+                    new DOMException('The quota has been exceeded.', 'QuotaExceededError'),
+                  )
+                : table.mutate(request),
+          };
+        },
+      }),
+    });
+    const assistant = new Assistant({
+      db,
+      loadEngine: () => Promise.resolve(engine),
+      schedule: heldFrames,
+      holdLock: (_name, work) => work(),
+      persistEveryMs: 0,
+    });
+    await assistant.models.load(makeWllamaSpec(), () => undefined);
+    engine.replies = ['A reply far longer than what still fits.'];
+    const request = await conversationWithQuestion(db, 'Hello?');
+    await expect(assistant.chat.reply(request, () => undefined)).rejects.toMatchObject({
+      code: 'quota-exceeded',
+    });
+    const reply = (await listMessages(db, request.conversationId)).at(-1);
+    expect(reply?.status).toBe('error');
+    expect(reply?.error?.code).toBe('quota-exceeded');
+    expect(reply?.content.length).toBeLessThanOrEqual(5);
+    // The conversation takes the next message.
+    await expect(sendUserMessage(db, request.conversationId, 'Again')).resolves.toBeDefined();
+  });
 });
