@@ -104,18 +104,21 @@ function uniqueEvidence(evidence: readonly Evidence[]): Evidence[] {
  */
 export function mergeDuplicateEvidence(profile: Profile): Profile {
   let changed = false;
-  const sections = profile.sections.map((section) => {
+  const sections: ProfileSection[] = [];
+  for (const section of profile.sections) {
+    const fields: Record<string, ProfileField> = {};
     let sectionChanged = false;
-    const entries = Object.entries(section.fields).map(([key, field]): [string, ProfileField] => {
-      const evidence = uniqueEvidence(field.evidence);
-      if (evidence.length === field.evidence.length) return [key, field];
-      sectionChanged = true;
-      return [key, { ...field, evidence }];
-    });
-    if (!sectionChanged) return section;
-    changed = true;
-    return { ...section, fields: Object.fromEntries(entries) };
-  });
+    for (const [key, field] of Object.entries(section.fields)) {
+      // A damaged row is passed through for its own row to report, not thrown here for all.
+      const evidence = Array.isArray(field.evidence)
+        ? uniqueEvidence(field.evidence)
+        : field.evidence;
+      sectionChanged ||= evidence.length !== field.evidence.length;
+      fields[key] = evidence === field.evidence ? field : { ...field, evidence };
+    }
+    changed ||= sectionChanged;
+    sections.push(sectionChanged ? { ...section, fields } : section);
+  }
   return changed ? { ...profile, sections } : profile;
 }
 
