@@ -164,6 +164,14 @@ export class ChatState {
     await this.#client.api.chat.stop();
   }
 
+  /**
+   * Stores the reply streaming now as far as it was generated, which is at least what was shown:
+   * the page is being hidden or closed, and a hidden tab may be discarded without another event.
+   */
+  async saveShownReply(): Promise<void> {
+    if (this.#generating) await this.#client.api.chat.saveProgress();
+  }
+
   async #reply(conversationId: string, messageId: string): Promise<void> {
     this.#error = null;
     this.#generating = true;

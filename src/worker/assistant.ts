@@ -110,6 +110,8 @@ export class Assistant implements AssistantApi {
   #tokenCounts = new Map<string, number>();
   readonly #optimizer: ProfileOptimizer;
   readonly #lab: LabRunner;
+  /** Stores the reply in progress now; set while a reply streams. */
+  #saveProgress: (() => Promise<void>) | null = null;
 
   constructor(deps: AssistantDeps) {
     this.#deps = {
@@ -240,6 +242,7 @@ export class Assistant implements AssistantApi {
       this.#replying?.abort();
       return Promise.resolve();
     },
+    saveProgress: () => this.#saveProgress?.() ?? Promise.resolve(),
   };
 
   #refuseIfQuiesced(): void {
@@ -297,25 +300,31 @@ export class Assistant implements AssistantApi {
           const batcher = new StreamBatcher((delta) => {
             onStream({ messageId, delta });
           }, schedule);
-          let lastPersist = now();
+          // The first text is stored at once, so a crash right after it appears on screen
+          // keeps it; after that, every persistEveryMs (issue 12).
+          let lastPersist = Number.NEGATIVE_INFINITY;
           // An object, not a local: TypeScript cannot see the callback assign a local.
           const timing: { firstTokenAt: number | null } = { firstTokenAt: null };
           let persisting: Promise<void> = Promise.resolve();
+          const persist = () => {
+            lastPersist = now();
+            const snapshot = text;
+            // Chained so an older snapshot can never land after a newer one.
+            persisting = persisting.then(() => saveReplyProgress(db, messageId, snapshot));
+            return persisting;
+          };
+          this.#saveProgress = persist;
           const result = await engine.generate(
             { messages: prompt.messages, maxTokens: reserve, temperature: CHAT_TEMPERATURE },
             (delta) => {
               timing.firstTokenAt ??= now();
               text += delta;
               batcher.push(delta);
-              if (now() - lastPersist >= persistEveryMs) {
-                lastPersist = now();
-                const snapshot = text;
-                // Chained so an older snapshot can never land after a newer one.
-                persisting = persisting.then(() => saveReplyProgress(db, messageId, snapshot));
-              }
+              if (now() - lastPersist >= persistEveryMs) void persist().catch(() => undefined);
             },
             controller.signal,
           );
+          this.#saveProgress = null;
           batcher.flush();
           await persisting;
           const seconds = timing.firstTokenAt === null ? 0 : (now() - timing.firstTokenAt) / 1000;
@@ -359,6 +368,7 @@ export class Assistant implements AssistantApi {
       });
     } finally {
       this.#replying = null;
+      this.#saveProgress = null;
       // Jobs pre-empted by this reply (or queued meanwhile) run now that the engine is free.
       void this.#optimizer.runPending().catch(() => undefined);
     }

@@ -59,6 +59,11 @@ export interface ChatApi {
   reply(request: ReplyRequest, onStream: (update: StreamUpdate) => void): Promise<ReplyOutcome>;
   /** Stops the reply in progress; the partial reply is kept. */
   stop(): Promise<void>;
+  /**
+   * Stores the reply in progress as far as it was generated, now rather than at the next
+   * periodic save: the page is being hidden or closed and may not come back.
+   */
+  saveProgress(): Promise<void>;
 }
 
 export interface ScheduleRequest {

@@ -184,4 +184,43 @@ describe('Assistant', () => {
     // The conversation takes the next message.
     await expect(sendUserMessage(db, request.conversationId, 'Again')).resolves.toBeDefined();
   });
+
+  it('stores the first text at once, and all of it when the page asks before hiding (issue 12)', async () => {
+    const { db, engine } = ctx;
+    // A clock that never moves: no periodic save falls due, only the first and the asked one.
+    const assistant = new Assistant({
+      db,
+      loadEngine: () => Promise.resolve(engine),
+      schedule: heldFrames,
+      holdLock: (_name, work) => work(),
+      now: () => 0,
+    });
+    await assistant.models.load(makeWllamaSpec(), () => undefined);
+    const gates: (() => void)[] = [];
+    engine.betweenTokens = () =>
+      new Promise<void>((resolve) => {
+        gates.push(resolve);
+      });
+    engine.replies = ['One two three four'];
+    const request = await conversationWithQuestion(db, 'Count');
+    const reply = assistant.chat.reply(request, () => undefined);
+    const stored = async () =>
+      (await listMessages(db, request.conversationId)).at(-1)?.content ?? '';
+    const nextToken = async () => {
+      await expect.poll(() => gates.length).toBeGreaterThan(0);
+      gates.shift()?.();
+    };
+    await nextToken();
+    await expect.poll(stored).toBe('One ');
+    await nextToken();
+    await nextToken();
+    await expect.poll(() => gates.length).toBeGreaterThan(0);
+    expect(await stored()).toBe('One ');
+    await assistant.chat.saveProgress();
+    expect(await stored()).toBe('One two three ');
+    engine.betweenTokens = () => Promise.resolve();
+    gates.shift()?.();
+    await reply;
+    expect(await stored()).toBe('One two three four');
+  });
 });
