@@ -29,6 +29,7 @@ import type {
   RevisionOrigin,
 } from '../core/profile/types';
 import { ORIGIN_PATTERN } from '../core/security/csp';
+import { isIsoDateTime, isTimestamp, TIMESTAMP_RULE } from '../core/timestamp';
 import { catalogSpecs } from '../engine/catalog';
 import type { ModelSpec } from '../engine/engine';
 import { MAX_LABEL_LENGTH } from './custom-models';
@@ -198,6 +199,9 @@ function readBackup(root: unknown): Backup {
     'allowedHosts',
   ]);
   const exportedAt = string(object, 'exportedAt', 'the file', 64);
+  if (!isIsoDateTime(exportedAt)) {
+    throw new BackupError('the file.exportedAt must be an ISO 8601 date and time');
+  }
   const schemaVersion = integer(object, 'schemaVersion', 'the file', 0);
 
   const conversations = list(object, 'conversations', readConversation);
@@ -318,8 +322,15 @@ const id = (object: object, key: string, path: string): string => {
   return value;
 };
 
-/** A time in milliseconds since the epoch, or another finite amount that cannot be negative. */
+/** A time in milliseconds since the epoch that every date function accepts. */
 function timestamp(object: object, key: string, path: string): number {
+  const value = ownValue(object, key);
+  if (!isTimestamp(value)) throw new BackupError(`${path}.${key} ${TIMESTAMP_RULE}`);
+  return value;
+}
+
+/** A finite amount that cannot be negative, e.g. megabytes. */
+function amount(object: object, key: string, path: string): number {
   const value = ownValue(object, key);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new BackupError(`${path}.${key} must be a number of at least 0`);
@@ -423,14 +434,10 @@ function readStoredError(value: unknown, path: string): StoredError {
 
 function readStats(value: unknown, path: string): ReplyStats {
   const row = record(value, path, ['promptTokens', 'completionTokens', 'tokensPerSecond']);
-  const tokensPerSecond = ownValue(row, 'tokensPerSecond');
-  if (typeof tokensPerSecond !== 'number' || !Number.isFinite(tokensPerSecond)) {
-    throw new BackupError(`${path}.tokensPerSecond must be a number`);
-  }
   return {
     promptTokens: integer(row, 'promptTokens', path, 0),
     completionTokens: integer(row, 'completionTokens', path, 0),
-    tokensPerSecond,
+    tokensPerSecond: amount(row, 'tokensPerSecond', path),
   };
 }
 
@@ -574,7 +581,7 @@ function readSpec(value: unknown, path: string): ModelSpec {
       requiresShaderF16: boolean(row, 'requiresShaderF16', path),
     };
     if (has(row, 'contextWindow')) spec.contextWindow = integer(row, 'contextWindow', path, 1);
-    if (has(row, 'vramRequiredMB')) spec.vramRequiredMB = timestamp(row, 'vramRequiredMB', path);
+    if (has(row, 'vramRequiredMB')) spec.vramRequiredMB = amount(row, 'vramRequiredMB', path);
     return spec;
   }
   throw new BackupError(`${path}.engine must be webllm or wllama`);

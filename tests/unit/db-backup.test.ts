@@ -261,7 +261,7 @@ describe('parseBackup refuses hostile files', () => {
       await refused((file) => {
         delete first(file, 'conversations').createdAt;
       }),
-    ).toMatch(/createdAt must be a number/);
+    ).toMatch(/conversations\[0\]\.createdAt must be a time in milliseconds/);
     expect(
       await refused((file) => {
         (file.settings as unknown[]).push({ key: 'telemetry', value: true });
@@ -328,6 +328,39 @@ describe('parseBackup refuses hostile files', () => {
         });
       }),
     ).toMatch(/custom model address .* appears twice/);
+  });
+
+  it('timestamps a date cannot hold, an unparseable export time, negative speeds (issue 12)', async () => {
+    expect(
+      await refused((file) => {
+        first(file, 'messages').createdAt = 1e20;
+      }),
+    ).toMatch(/: messages\[0\]\.createdAt must be a time in milliseconds since 1970/);
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').learnedUntil = 8.64e15 + 1;
+      }),
+    ).toMatch(/conversations\[0\]\.learnedUntil must be a time/);
+    expect(
+      await refused((file) => {
+        file.exportedAt = 'last Tuesday';
+      }),
+    ).toMatch(/exportedAt must be an ISO 8601 date and time/);
+    expect(
+      await refused((file) => {
+        const profile = (file.profile as { profile: { sections: { fields: object }[] } }).profile;
+        const fields = profile.sections.find((s) => Object.keys(s.fields).length > 0)?.fields;
+        (Object.values(fields ?? {})[0] as Record<string, unknown>).updatedAt = 1e300;
+      }),
+    ).toMatch(/profile\.sections\[\d+\]\.fields\["Location"\]\.updatedAt must be a time/);
+    expect(
+      await refused((file) => {
+        (file.messages as Record<string, unknown>[])[1] = {
+          ...(file.messages as Record<string, unknown>[])[1],
+          stats: { promptTokens: 1, completionTokens: 1, tokensPerSecond: -3 },
+        };
+      }),
+    ).toMatch(/messages\[1\]\.stats\.tokensPerSecond must be a number of at least 0/);
   });
 
   it('a refused file changes nothing stored', async () => {

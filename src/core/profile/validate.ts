@@ -9,6 +9,7 @@ import {
   MAX_VALUE_LENGTH,
 } from './defaults';
 import { cleanText, hasControlCharacters, isForbiddenName } from './normalize';
+import { isTimestamp, TIMESTAMP_RULE } from '../timestamp';
 import type { Evidence, Profile, ProfileField, ProfileSection } from './types';
 
 /**
@@ -81,9 +82,9 @@ function checkText(
 }
 
 function checkTimestamp(value: unknown, path: string): ValidationResult<number> {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+  return isTimestamp(value)
     ? { ok: true, value }
-    : { ok: false, error: `${path} must be a non-negative number of milliseconds` };
+    : { ok: false, error: `${path} ${TIMESTAMP_RULE}` };
 }
 
 /** Whether two pieces of evidence come from the same message: a field keeps one per message. */
