@@ -4,6 +4,7 @@ import {
   createConversation,
   deleteConversation,
   fieldsLearnedOnlyFrom,
+  getConversation,
   listConversations,
   listMessages,
   markInterruptedReplies,
@@ -81,6 +82,14 @@ export class ChatState {
   }
 
   showMessage(conversationId: string, messageId: string): void {
+    // Evidence may outlive its conversation (an import, a deletion in another tab).
+    if (!this.conversations.value.some((c) => c.id === conversationId)) {
+      this.#error = new AppError(
+        'invalid-request',
+        'The conversation this came from is no longer stored on this device.',
+      );
+      return;
+    }
     this.select(conversationId);
     this.#highlighted = messageId;
   }
@@ -144,6 +153,11 @@ export class ChatState {
   async send(text: string): Promise<void> {
     if (this.#generating) return;
     let conversationId = this.#activeId;
+    // The remembered conversation may not be stored (an import without it, a deletion in
+    // another tab): the message starts a new one instead of being refused (issue 12).
+    if (conversationId && !(await getConversation(this.#db, conversationId))) {
+      conversationId = null;
+    }
     if (!conversationId) {
       conversationId = (await createConversation(this.#db)).id;
       this.select(conversationId);
