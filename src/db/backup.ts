@@ -33,7 +33,8 @@ import { isIsoDateTime, isTimestamp, TIMESTAMP_RULE } from '../core/timestamp';
 import { catalogSpecs } from '../engine/catalog';
 import type { ModelSpec } from '../engine/engine';
 import { MAX_LABEL_LENGTH } from './custom-models';
-import { MAX_TITLE_LENGTH } from './conversations';
+import { MAX_TITLE_LENGTH, normalizeTitle } from './conversations';
+import { asSentence } from '../core/format';
 import { SCHEMA_VERSION, type PersonaDatabase } from './database';
 import {
   PROFILE_ROW_ID,
@@ -165,8 +166,9 @@ export function parseBackup(text: string): BackupParse {
   try {
     return { ok: true, backup: readBackup(root) };
   } catch (error) {
-    if (error instanceof BackupError)
-      return fail(`This backup cannot be imported: ${error.message}.`);
+    if (error instanceof BackupError) {
+      return fail(`This backup cannot be imported: ${asSentence(error.message)}`);
+    }
     throw error;
   }
 }
@@ -202,7 +204,12 @@ function readBackup(root: unknown): Backup {
   if (!isIsoDateTime(exportedAt)) {
     throw new BackupError('the file.exportedAt must be an ISO 8601 date and time');
   }
-  const schemaVersion = integer(object, 'schemaVersion', 'the file', 0);
+  const schemaVersion = integer(object, 'schemaVersion', 'the file', 1);
+  if (schemaVersion > SCHEMA_VERSION) {
+    throw new BackupError(
+      `it was made by a newer version of Persona (database schema ${schemaVersion}; this app has ${SCHEMA_VERSION}). Update Persona and try again`,
+    );
+  }
 
   const conversations = list(object, 'conversations', readConversation);
   unique(conversations, (c) => c.id, 'conversation id');
@@ -258,6 +265,7 @@ function readBackup(root: unknown): Backup {
     }
     return value;
   });
+  unique(allowedHosts, (host) => host, 'allowed host');
 
   return {
     format: BACKUP_FORMAT,
@@ -322,6 +330,37 @@ const id = (object: object, key: string, path: string): string => {
   return value;
 };
 
+/**
+ * A title the app itself could have stored: one line, single spaces, no control or
+ * text-direction characters, not too long. Anything else would be changed on the way in, and a
+ * round trip must be exact.
+ */
+function title(object: object, path: string): string {
+  const value = string(object, 'title', path, MAX_TITLE_LENGTH * 2);
+  let normalized: string;
+  try {
+    normalized = normalizeTitle(value);
+  } catch (error) {
+    throw new BackupError(`${path}.title: ${(error as Error).message.replace(/\.$/u, '')}`);
+  }
+  if (normalized !== value) {
+    throw new BackupError(`${path}.title has leading, trailing or repeated spaces or line breaks`);
+  }
+  return value;
+}
+
+/** A model's name as the Models view stores it: 1 to MAX_LABEL_LENGTH characters on one line. */
+function label(object: object, path: string): string {
+  const value = string(object, 'label', path, MAX_LABEL_LENGTH * 2);
+  const clean = value.replace(/\s+/g, ' ').trim();
+  if (clean === '' || clean !== value || Array.from(value).length > MAX_LABEL_LENGTH) {
+    throw new BackupError(
+      `${path}.label must be a name of 1 to ${MAX_LABEL_LENGTH} characters on one line`,
+    );
+  }
+  return value;
+}
+
 /** A time in milliseconds since the epoch that every date function accepts. */
 function timestamp(object: object, key: string, path: string): number {
   const value = ownValue(object, key);
@@ -379,7 +418,7 @@ function readConversation(value: unknown, path: string): Conversation {
   ]);
   return {
     id: id(row, 'id', path),
-    title: string(row, 'title', path, MAX_TITLE_LENGTH),
+    title: title(row, path),
     createdAt: timestamp(row, 'createdAt', path),
     updatedAt: timestamp(row, 'updatedAt', path),
     temporary: boolean(row, 'temporary', path),
@@ -591,7 +630,7 @@ function readCustomModel(value: unknown, path: string): CustomModel {
   const row = record(value, path, ['id', 'label', 'spec', 'addedAt']);
   return {
     id: id(row, 'id', path),
-    label: string(row, 'label', path, MAX_LABEL_LENGTH),
+    label: label(row, path),
     spec: readSpec(ownValue(row, 'spec'), `${path}.spec`),
     addedAt: timestamp(row, 'addedAt', path),
   };

@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors';
+import { asSentence } from '../core/format';
 import {
   addSection,
   applyChanges,
@@ -267,7 +268,7 @@ export class ProfileState {
     }
     const parsed = parseProfileImport(text, Date.now());
     if (!parsed.ok) {
-      this.#error = `This file cannot be imported: ${parsed.error} Nothing was changed.`;
+      this.#error = `This file cannot be imported: ${asSentence(parsed.error)} Nothing was changed.`;
       return false;
     }
     const imported = parsed.profile;

@@ -363,6 +363,56 @@ describe('parseBackup refuses hostile files', () => {
     ).toMatch(/messages\[1\]\.stats\.tokensPerSecond must be a number of at least 0/);
   });
 
+  it('anything the app would have changed on the way in, so a round trip stays exact (issue 12)', async () => {
+    expect(
+      await refused((file) => {
+        file.allowedHosts = ['http://127.0.0.1:4174', 'http://127.0.0.1:4174'];
+      }),
+    ).toMatch(/the allowed host "http:\/\/127\.0\.0\.1:4174" appears twice/);
+    expect(
+      await refused((file) => {
+        first(file, 'customModels').label = ' ';
+      }),
+    ).toMatch(/customModels\[0\]\.label must be a name of 1 to 120 characters on one line/);
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').title = 'Invoice \u202Egpj.exe';
+      }),
+    ).toMatch(
+      /conversations\[0\]\.title: A conversation title cannot hold control or text-direction characters\.$/,
+    );
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').title = 'two\u0007bells';
+      }),
+    ).toMatch(/conversations\[0\]\.title: .*control/);
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').title = 'Moving  house';
+      }),
+    ).toMatch(/conversations\[0\]\.title has leading, trailing or repeated spaces/);
+    expect(
+      await refused((file) => {
+        file.schemaVersion = 99;
+      }),
+    ).toMatch(/newer version of Persona \(database schema 99; this app has \d+\)/);
+  });
+
+  it('ends every refusal with one full stop', async () => {
+    const error = await refused((file) => {
+      (file.profile as Record<string, unknown>).profile = {
+        updatedAt: 0,
+        sections: Array.from({ length: 13 }, (_, i) => ({
+          name: `S${i}`,
+          builtIn: false,
+          fields: {},
+        })),
+      };
+    });
+    expect(error).toMatch(/more than 12 sections\.$/);
+    expect(error).not.toMatch(/\.\./);
+  });
+
   it('a refused file changes nothing stored', async () => {
     const db = await seeded();
     const before = await snapshot(db);

@@ -205,6 +205,15 @@ describe('parseProfileImport, PersonaBench format', () => {
   });
 });
 
+describe('parseProfileImport, a PersonaBench file without values (issue 12)', () => {
+  it('is refused instead of emptying the profile', () => {
+    expectError(
+      { Demographics: { Age: '', Gender: null }, Preference: { Preferred_Styles: [] } },
+      /holds no values to import/u,
+    );
+  });
+});
+
 describe('parseProfileImport, hostile files', () => {
   it('refuses roots that are not objects and text that is not JSON', () => {
     expectError('[1, 2]', /JSON object/u);
