@@ -303,4 +303,15 @@ describe('learning never loses a session (issue 12)', () => {
     });
     expect(outcome).toMatchObject({ jobs: 0, waiting: 'another-update' });
   });
+
+  it('offers a failed job’s sessions again at the next run', async () => {
+    const ctx = await setup();
+    await threeSessions(ctx);
+    ctx.engine.replies.push('{"changes": [', 'not json at all');
+    expect((await ctx.assistant.learning.schedule({ activeConversationId: null })).failed).toBe(1);
+    ctx.engine.replies.push(berlin);
+    const again = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(again).toMatchObject({ jobs: 1, applied: 1, failed: 0 });
+    expect(await fieldValue(ctx.db, 'Demographics', 'Location')).toMatchObject({ value: 'Berlin' });
+  });
 });
