@@ -59,6 +59,7 @@ export {
   markInterruptedReplies,
   prepareRegenerate,
   saveReplyProgress,
+  keepShownReply,
   sendUserMessage,
   type ReplyEnding,
   type SentMessage,

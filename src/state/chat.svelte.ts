@@ -5,6 +5,7 @@ import {
   deleteConversation,
   fieldsLearnedOnlyFrom,
   getConversation,
+  keepShownReply,
   listConversations,
   listMessages,
   markInterruptedReplies,
@@ -179,11 +180,18 @@ export class ChatState {
   }
 
   /**
-   * Stores the reply streaming now as far as it was generated, which is at least what was shown:
-   * the page is being hidden or closed, and a hidden tab may be discarded without another event.
+   * Stores the reply streaming now, at least as far as it was shown: the page is being hidden or
+   * closed, and a hidden tab may be discarded without another event.
    */
   async saveShownReply(): Promise<void> {
-    if (this.#generating) await this.#client.api.chat.saveProgress();
+    const streaming = this.#streaming;
+    if (!this.#generating || !streaming) return;
+    // Both: the page's own write starts at once and survives a worker stopped with the page; the
+    // worker's holds what was generated beyond what was shown, when it gets the time.
+    await Promise.all([
+      keepShownReply(this.#db, streaming.messageId, streaming.text),
+      this.#client.api.chat.saveProgress(),
+    ]);
   }
 
   async #reply(conversationId: string, messageId: string): Promise<void> {
