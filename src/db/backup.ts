@@ -30,7 +30,6 @@ import type {
 } from '../core/profile/types';
 import { ORIGIN_PATTERN } from '../core/security/csp';
 import { isIsoDateTime, isTimestamp, TIMESTAMP_RULE } from '../core/timestamp';
-import { catalogSpecs } from '../engine/catalog';
 import type { ModelSpec } from '../engine/engine';
 import { MAX_LABEL_LENGTH } from './custom-models';
 import { MAX_TITLE_LENGTH, normalizeTitle } from './conversations';
@@ -152,7 +151,11 @@ export async function wipeDatabase(db: PersonaDatabase): Promise<void> {
 class BackupError extends Error {}
 
 /** Checks the text and every row; returns a fresh backup holding only known properties. */
-export function parseBackup(text: string): BackupParse {
+export function parseBackup(
+  text: string,
+  /** The ids of the built-in models, which no custom model may take (the caller knows the catalog). */
+  builtInModelIds: readonly string[] = [],
+): BackupParse {
   if (text.length > MAX_BACKUP_CHARS) {
     return fail(`The file is too large (more than ${MAX_BACKUP_CHARS / 1_000_000} MB of text).`);
   }
@@ -164,7 +167,7 @@ export function parseBackup(text: string): BackupParse {
     return fail('The file is not valid JSON.');
   }
   try {
-    return { ok: true, backup: readBackup(root) };
+    return { ok: true, backup: readBackup(root, new Set(builtInModelIds)) };
   } catch (error) {
     if (error instanceof BackupError) {
       return fail(`This backup cannot be imported: ${asSentence(error.message)}`);
@@ -175,7 +178,7 @@ export function parseBackup(text: string): BackupParse {
 
 const fail = (error: string): BackupParse => ({ ok: false, error });
 
-function readBackup(root: unknown): Backup {
+function readBackup(root: unknown, builtInIds: ReadonlySet<string>): Backup {
   if (!isPlainObject(root) || ownValue(root, 'format') !== BACKUP_FORMAT) {
     throw new BackupError('it is not a Persona backup file');
   }
@@ -243,7 +246,6 @@ function readBackup(root: unknown): Backup {
   unique(customModels, (m) => m.id, 'custom model id');
   // The Models and Lab views list custom and built-in models together by spec id: an id that
   // repeats, or a built-in's, would show two rows with one key and break the page.
-  const builtInIds = new Set(catalogSpecs().map((spec) => spec.id));
   customModels.forEach((model, i) => {
     if (model.spec.id !== model.id) {
       throw new BackupError(`customModels[${i}].spec.id must be the model's id`);

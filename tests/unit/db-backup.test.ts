@@ -311,13 +311,18 @@ describe('parseBackup refuses hostile files', () => {
       }),
     ).toMatch(/customModels\[2\]\.spec\.id must be the model's id/);
     const builtIn = catalogSpecs()[0]?.id ?? '';
-    expect(
-      await refused((file) => {
-        const model = first(file, 'customModels');
-        model.id = builtIn;
-        (model.spec as Record<string, unknown>).id = builtIn;
-      }),
-    ).toMatch(/customModels\[0\]\.id .* is the id of a built-in model/);
+    const { text } = await exported();
+    const file = JSON.parse(text) as Record<string, unknown>;
+    const model = first(file, 'customModels');
+    model.id = builtIn;
+    (model.spec as Record<string, unknown>).id = builtIn;
+    const takesBuiltIn = parseBackup(
+      JSON.stringify(file),
+      catalogSpecs().map((spec) => spec.id),
+    );
+    expect(takesBuiltIn.ok ? '' : takesBuiltIn.error).toMatch(
+      /customModels\[0\]\.id .* is the id of a built-in model/,
+    );
     expect(
       await refused((file) => {
         const models = file.customModels as Record<string, unknown>[];
