@@ -1,13 +1,15 @@
-import { existsSync } from 'node:fs';
-import { defineConfig, devices } from '@playwright/test';
+import { chromium, defineConfig, devices } from '@playwright/test';
 import { APP_PORT, E2E_APP_PORT, MODEL_SERVER_PORT } from './tests/e2e/ports';
+import { chooseChromium } from './tests/tools/chromium';
 
 /**
  * End-to-end tests run the built app in real Chromium. Debian's `/usr/bin/chromium` is used when
  * present (CI installs it); otherwise Playwright's own browser, where one is installed.
  */
-const systemChromium = '/usr/bin/chromium';
-const executablePath = existsSync(systemChromium) ? systemChromium : undefined;
+const choice = chooseChromium(chromium.executablePath());
+// Without any Chromium the launch would fail obscurely in every test: say what to do instead.
+if (!choice.found) throw new Error(choice.advice);
+const executablePath = choice.executablePath;
 
 const baseArgs = [
   '--no-sandbox',

@@ -27,3 +27,12 @@ export function formatDuration(ms: number): string {
   const rest = minutes % 60;
   return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
 }
+
+/**
+ * The text as one sentence ending in exactly one full stop, so messages joined from parts read
+ * right: not "…a reserved name Nothing was changed." nor "…12 sections.. Nothing".
+ */
+export function asSentence(text: string): string {
+  const trimmed = text.trim().replace(/[.\s]+$/u, '');
+  return /[!?…]$/u.test(trimmed) ? trimmed : `${trimmed}.`;
+}

@@ -29,9 +29,11 @@ import type {
   RevisionOrigin,
 } from '../core/profile/types';
 import { ORIGIN_PATTERN } from '../core/security/csp';
+import { isIsoDateTime, isTimestamp, TIMESTAMP_RULE } from '../core/timestamp';
 import type { ModelSpec } from '../engine/engine';
 import { MAX_LABEL_LENGTH } from './custom-models';
-import { MAX_TITLE_LENGTH } from './conversations';
+import { MAX_TITLE_LENGTH, normalizeTitle } from './conversations';
+import { asSentence } from '../core/format';
 import { SCHEMA_VERSION, type PersonaDatabase } from './database';
 import {
   PROFILE_ROW_ID,
@@ -149,7 +151,11 @@ export async function wipeDatabase(db: PersonaDatabase): Promise<void> {
 class BackupError extends Error {}
 
 /** Checks the text and every row; returns a fresh backup holding only known properties. */
-export function parseBackup(text: string): BackupParse {
+export function parseBackup(
+  text: string,
+  /** The ids of the built-in models, which no custom model may take (the caller knows the catalog). */
+  builtInModelIds: readonly string[] = [],
+): BackupParse {
   if (text.length > MAX_BACKUP_CHARS) {
     return fail(`The file is too large (more than ${MAX_BACKUP_CHARS / 1_000_000} MB of text).`);
   }
@@ -161,17 +167,18 @@ export function parseBackup(text: string): BackupParse {
     return fail('The file is not valid JSON.');
   }
   try {
-    return { ok: true, backup: readBackup(root) };
+    return { ok: true, backup: readBackup(root, new Set(builtInModelIds)) };
   } catch (error) {
-    if (error instanceof BackupError)
-      return fail(`This backup cannot be imported: ${error.message}.`);
+    if (error instanceof BackupError) {
+      return fail(`This backup cannot be imported: ${asSentence(error.message)}`);
+    }
     throw error;
   }
 }
 
 const fail = (error: string): BackupParse => ({ ok: false, error });
 
-function readBackup(root: unknown): Backup {
+function readBackup(root: unknown, builtInIds: ReadonlySet<string>): Backup {
   if (!isPlainObject(root) || ownValue(root, 'format') !== BACKUP_FORMAT) {
     throw new BackupError('it is not a Persona backup file');
   }
@@ -197,7 +204,15 @@ function readBackup(root: unknown): Backup {
     'allowedHosts',
   ]);
   const exportedAt = string(object, 'exportedAt', 'the file', 64);
-  const schemaVersion = integer(object, 'schemaVersion', 'the file', 0);
+  if (!isIsoDateTime(exportedAt)) {
+    throw new BackupError('the file.exportedAt must be an ISO 8601 date and time');
+  }
+  const schemaVersion = integer(object, 'schemaVersion', 'the file', 1);
+  if (schemaVersion > SCHEMA_VERSION) {
+    throw new BackupError(
+      `it was made by a newer version of Persona (database schema ${schemaVersion}; this app has ${SCHEMA_VERSION}). Update Persona and try again`,
+    );
+  }
 
   const conversations = list(object, 'conversations', readConversation);
   unique(conversations, (c) => c.id, 'conversation id');
@@ -229,12 +244,30 @@ function readBackup(root: unknown): Backup {
   unique(settings, (s) => s.key, 'setting');
   const customModels = list(object, 'customModels', readCustomModel);
   unique(customModels, (m) => m.id, 'custom model id');
+  // The Models and Lab views list custom and built-in models together by spec id: an id that
+  // repeats, or a built-in's, would show two rows with one key and break the page.
+  customModels.forEach((model, i) => {
+    if (model.spec.id !== model.id) {
+      throw new BackupError(`customModels[${i}].spec.id must be the model's id`);
+    }
+    if (builtInIds.has(model.id)) {
+      throw new BackupError(
+        `customModels[${i}].id ${JSON.stringify(model.id)} is the id of a built-in model`,
+      );
+    }
+  });
+  unique(
+    customModels,
+    (m) => (m.spec.engine === 'wllama' ? m.spec.url : m.spec.modelUrl),
+    'custom model address',
+  );
   const allowedHosts = list(object, 'allowedHosts', (value, path) => {
     if (typeof value !== 'string' || value.length > MAX_URL_LENGTH || !ORIGIN_PATTERN.test(value)) {
       throw new BackupError(`${path} is not a web origin`);
     }
     return value;
   });
+  unique(allowedHosts, (host) => host, 'allowed host');
 
   return {
     format: BACKUP_FORMAT,
@@ -299,8 +332,46 @@ const id = (object: object, key: string, path: string): string => {
   return value;
 };
 
-/** A time in milliseconds since the epoch, or another finite amount that cannot be negative. */
+/**
+ * A title the app itself could have stored: one line, single spaces, no control or
+ * text-direction characters, not too long. Anything else would be changed on the way in, and a
+ * round trip must be exact.
+ */
+function title(object: object, path: string): string {
+  const value = string(object, 'title', path, MAX_TITLE_LENGTH * 2);
+  let normalized: string;
+  try {
+    normalized = normalizeTitle(value);
+  } catch (error) {
+    throw new BackupError(`${path}.title: ${(error as Error).message.replace(/\.$/u, '')}`);
+  }
+  if (normalized !== value) {
+    throw new BackupError(`${path}.title has leading, trailing or repeated spaces or line breaks`);
+  }
+  return value;
+}
+
+/** A model's name as the Models view stores it: 1 to MAX_LABEL_LENGTH characters on one line. */
+function label(object: object, path: string): string {
+  const value = string(object, 'label', path, MAX_LABEL_LENGTH * 2);
+  const clean = value.replace(/\s+/g, ' ').trim();
+  if (clean === '' || clean !== value || Array.from(value).length > MAX_LABEL_LENGTH) {
+    throw new BackupError(
+      `${path}.label must be a name of 1 to ${MAX_LABEL_LENGTH} characters on one line`,
+    );
+  }
+  return value;
+}
+
+/** A time in milliseconds since the epoch that every date function accepts. */
 function timestamp(object: object, key: string, path: string): number {
+  const value = ownValue(object, key);
+  if (!isTimestamp(value)) throw new BackupError(`${path}.${key} ${TIMESTAMP_RULE}`);
+  return value;
+}
+
+/** A finite amount that cannot be negative, e.g. megabytes. */
+function amount(object: object, key: string, path: string): number {
   const value = ownValue(object, key);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new BackupError(`${path}.${key} must be a number of at least 0`);
@@ -349,7 +420,7 @@ function readConversation(value: unknown, path: string): Conversation {
   ]);
   return {
     id: id(row, 'id', path),
-    title: string(row, 'title', path, MAX_TITLE_LENGTH),
+    title: title(row, path),
     createdAt: timestamp(row, 'createdAt', path),
     updatedAt: timestamp(row, 'updatedAt', path),
     temporary: boolean(row, 'temporary', path),
@@ -404,14 +475,10 @@ function readStoredError(value: unknown, path: string): StoredError {
 
 function readStats(value: unknown, path: string): ReplyStats {
   const row = record(value, path, ['promptTokens', 'completionTokens', 'tokensPerSecond']);
-  const tokensPerSecond = ownValue(row, 'tokensPerSecond');
-  if (typeof tokensPerSecond !== 'number' || !Number.isFinite(tokensPerSecond)) {
-    throw new BackupError(`${path}.tokensPerSecond must be a number`);
-  }
   return {
     promptTokens: integer(row, 'promptTokens', path, 0),
     completionTokens: integer(row, 'completionTokens', path, 0),
-    tokensPerSecond,
+    tokensPerSecond: amount(row, 'tokensPerSecond', path),
   };
 }
 
@@ -555,7 +622,7 @@ function readSpec(value: unknown, path: string): ModelSpec {
       requiresShaderF16: boolean(row, 'requiresShaderF16', path),
     };
     if (has(row, 'contextWindow')) spec.contextWindow = integer(row, 'contextWindow', path, 1);
-    if (has(row, 'vramRequiredMB')) spec.vramRequiredMB = timestamp(row, 'vramRequiredMB', path);
+    if (has(row, 'vramRequiredMB')) spec.vramRequiredMB = amount(row, 'vramRequiredMB', path);
     return spec;
   }
   throw new BackupError(`${path}.engine must be webllm or wllama`);
@@ -565,7 +632,7 @@ function readCustomModel(value: unknown, path: string): CustomModel {
   const row = record(value, path, ['id', 'label', 'spec', 'addedAt']);
   return {
     id: id(row, 'id', path),
-    label: string(row, 'label', path, MAX_LABEL_LENGTH),
+    label: label(row, path),
     spec: readSpec(ownValue(row, 'spec'), `${path}.spec`),
     addedAt: timestamp(row, 'addedAt', path),
   };

@@ -15,9 +15,23 @@ export const AUTO_TITLE_LENGTH = 48;
 /** Length in code points, so an emoji counts as one character and is never cut in half. */
 const codePoints = (text: string): string[] => Array.from(text);
 
+/**
+ * Control characters and the invisible characters that reorder text (bidi embeddings, overrides
+ * and isolates; the plain direction marks stay, right-to-left titles need them): in a title they
+ * could hide or disguise what it says, e.g. make "gpj.exe" read "exe.jpg".
+ */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const HIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+
 /** A title on one line with single spaces, or an `InvalidRequestError` saying what is wrong. */
 export function normalizeTitle(title: string): string {
   const normalized = title.replace(/\s+/g, ' ').trim();
+  if (new RegExp(HIDDEN_CHARACTERS.source, 'u').test(normalized)) {
+    throw new InvalidRequestError(
+      'invalid-title',
+      'A conversation title cannot hold control or text-direction characters.',
+    );
+  }
   if (normalized === '') {
     throw new InvalidRequestError('invalid-title', 'A conversation title cannot be empty.');
   }
@@ -35,7 +49,7 @@ export function normalizeTitle(title: string): string {
  * longer than `AUTO_TITLE_LENGTH` characters.
  */
 export function titleFromMessage(content: string): string {
-  const text = content.replace(/\s+/g, ' ').trim();
+  const text = content.replace(/\s+/g, ' ').replace(HIDDEN_CHARACTERS, '').trim();
   const chars = codePoints(text);
   if (chars.length === 0) return DEFAULT_CONVERSATION_TITLE;
   if (chars.length <= AUTO_TITLE_LENGTH) return text;

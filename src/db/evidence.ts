@@ -35,8 +35,8 @@ export function fieldsEvidencedOnlyBy(profile: Profile, conversationId: string):
     Object.entries(section.fields)
       .filter(
         ([, field]) =>
-          field.evidence.length > 0 &&
-          field.evidence.every((evidence) => evidence.conversationId === conversationId),
+          evidenceOf(field).length > 0 &&
+          evidenceOf(field).every((evidence) => evidence.conversationId === conversationId),
       )
       .map(([key]) => ({ section: section.name, key })),
   );
@@ -46,8 +46,9 @@ export function fieldsEvidencedOnlyBy(profile: Profile, conversationId: string):
 // skip writing rows that did not change.
 
 function fieldWithout(field: ProfileField, gone: Conversations): ProfileField {
-  const evidence = field.evidence.filter((item) => !gone.has(item.conversationId));
-  return evidence.length === field.evidence.length ? field : { ...field, evidence };
+  const all = evidenceOf(field);
+  const evidence = all.filter((item) => !gone.has(item.conversationId));
+  return evidence.length === all.length ? field : { ...field, evidence };
 }
 
 /**
@@ -101,16 +102,25 @@ export function evidenceConversationIds(
     if (evidence) ids.add(evidence.conversationId);
   };
   for (const section of profile?.sections ?? []) {
-    for (const field of Object.values(section.fields)) field.evidence.forEach(add);
+    for (const field of Object.values(section.fields)) evidenceOf(field).forEach(add);
   }
   for (const change of changes) {
     add(change.evidence);
     if ('before' in change) {
-      change.before?.evidence.forEach(add);
-      change.after?.evidence.forEach(add);
+      evidenceOf(change.before).forEach(add);
+      evidenceOf(change.after).forEach(add);
     }
   }
   return ids;
+}
+
+/**
+ * A field's evidence, or none when the stored field is damaged: forgetting a broken field (the
+ * way out its row offers) must not fail on the very damage it removes.
+ */
+function evidenceOf(field: ProfileField | null): readonly Evidence[] {
+  const evidence: unknown = field?.evidence;
+  return Array.isArray(evidence) ? (evidence as Evidence[]) : [];
 }
 
 /**

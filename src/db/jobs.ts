@@ -169,6 +169,11 @@ export async function completeJobWithoutChanges(
   );
 }
 
+/** Whether a job waits to run (queued, or marked running by a tab that may be gone). */
+export async function hasPendingJobs(db: PersonaDatabase): Promise<boolean> {
+  return (await db.jobs.where('status').anyOf('queued', 'running').count()) > 0;
+}
+
 /** Newest first. Safe to call inside `liveQuery`. */
 export function listJobs(
   db: PersonaDatabase,

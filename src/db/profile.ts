@@ -1,6 +1,7 @@
 /** The current profile dictionary: one row, read by the UI live and by the worker for prompts. */
 import { emptyProfile } from '../core/profile/defaults';
 import type { Profile } from '../core/profile/types';
+import { mergeDuplicateEvidence } from '../core/profile/validate';
 import type { PersonaDatabase } from './database';
 import { PROFILE_ROW_ID } from './records';
 
@@ -18,6 +19,6 @@ export interface CurrentProfile {
 export async function getProfile(db: PersonaDatabase): Promise<CurrentProfile> {
   const row = await db.profile.get(PROFILE_ROW_ID);
   return row
-    ? { profile: row.profile, revision: row.revision }
+    ? { profile: mergeDuplicateEvidence(row.profile), revision: row.revision }
     : { profile: emptyProfile(0), revision: 0 };
 }

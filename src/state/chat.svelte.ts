@@ -5,6 +5,8 @@ import {
   createConversation,
   deleteConversation,
   fieldsLearnedOnlyFrom,
+  getConversation,
+  keepShownReply,
   listConversations,
   listMessages,
   markInterruptedReplies,
@@ -82,6 +84,14 @@ export class ChatState {
   }
 
   showMessage(conversationId: string, messageId: string): void {
+    // Evidence may outlive its conversation (an import, a deletion in another tab).
+    if (!this.conversations.value.some((c) => c.id === conversationId)) {
+      this.#error = new AppError(
+        'invalid-request',
+        'The conversation this came from is no longer stored on this device.',
+      );
+      return;
+    }
     this.select(conversationId);
     this.#highlighted = messageId;
   }
@@ -145,6 +155,11 @@ export class ChatState {
   async send(text: string): Promise<void> {
     if (this.#generating) return;
     let conversationId = this.#activeId;
+    // The remembered conversation may not be stored (an import without it, a deletion in
+    // another tab): the message starts a new one instead of being refused (issue 12).
+    if (conversationId && !(await getConversation(this.#db, conversationId))) {
+      conversationId = null;
+    }
     if (!conversationId) {
       conversationId = (await createConversation(this.#db)).id;
       this.select(conversationId);
@@ -168,6 +183,21 @@ export class ChatState {
   /** What the model was given for a reply, while this tab's worker still remembers it. */
   async promptOf(messageId: string): Promise<ChatMessage[] | null> {
     return (await this.#guard(() => this.#client.api.chat.promptOf(messageId))) ?? null;
+  }
+
+  /**
+   * Stores the reply streaming now, at least as far as it was shown: the page is being hidden or
+   * closed, and a hidden tab may be discarded without another event.
+   */
+  async saveShownReply(): Promise<void> {
+    const streaming = this.#streaming;
+    if (!this.#generating || !streaming) return;
+    // Both: the page's own write starts at once and survives a worker stopped with the page; the
+    // worker's holds what was generated beyond what was shown, when it gets the time.
+    await Promise.all([
+      keepShownReply(this.#db, streaming.messageId, streaming.text),
+      this.#client.api.chat.saveProgress(),
+    ]);
   }
 
   async #reply(conversationId: string, messageId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors';
+import { asSentence } from '../core/format';
 import {
   addSection,
   applyChanges,
@@ -34,6 +35,7 @@ import {
 import { DEFAULT_SETTINGS } from '../db/settings';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
+import { learningNotice } from './learning-notice';
 
 /** The settings the profile page controls. */
 export type LearningSettingsValue = Pick<
@@ -51,6 +53,8 @@ export class ProfileState {
   readonly jobs: LiveValue<Job[]>;
   readonly settings: LiveValue<Settings>;
   #error = $state<string | null>(null);
+  /** What the last "Update profile now" found, when its result does not show elsewhere. */
+  #notice = $state<string | null>(null);
   #updating = $state(false);
   /** Revisions up to this number have been seen; newer learned ones raise a notice. */
   #seenRevision = $state<number | null>(null);
@@ -67,6 +71,9 @@ export class ProfileState {
 
   get error(): string | null {
     return this.#error;
+  }
+  get notice(): string | null {
+    return this.#notice;
   }
   get updating(): boolean {
     return this.#updating;
@@ -200,13 +207,14 @@ export class ProfileState {
 
   async updateNow(activeConversationId: string | null): Promise<void> {
     this.#updating = true;
+    this.#notice = null;
     try {
       await this.#guard(async () => {
         const outcome = await this.#client.api.learning.schedule({
           activeConversationId,
           force: true,
         });
-        if (outcome.jobs === 0) this.#error = 'Nothing new to learn from, or no model is loaded.';
+        this.#notice = learningNotice(outcome);
       });
     } finally {
       this.#updating = false;
@@ -260,7 +268,7 @@ export class ProfileState {
     }
     const parsed = parseProfileImport(text, Date.now());
     if (!parsed.ok) {
-      this.#error = `This file cannot be imported: ${parsed.error} Nothing was changed.`;
+      this.#error = `This file cannot be imported: ${asSentence(parsed.error)} Nothing was changed.`;
       return false;
     }
     const imported = parsed.profile;

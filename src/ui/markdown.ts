@@ -24,6 +24,57 @@ const marked = new Marked({
   },
 });
 
+/**
+ * Every element that fetches something by itself, with no click: media and its sources, embeds,
+ * frames, and SVG or MathML (whose `<image>`, `<use>` and `href` load too). Nothing leaves the
+ * device unasked must not rest on the Content Security Policy alone (issue 12).
+ */
+export const REMOTE_RESOURCE_TAGS = [
+  'img',
+  'image',
+  'picture',
+  'video',
+  'audio',
+  'source',
+  'track',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'portal',
+  'link',
+  'meta',
+  'base',
+  'svg',
+  'math',
+] as const;
+
+/** Attributes that load a resource (or send a request) without a click, on any element. */
+export const REMOTE_RESOURCE_ATTRIBUTES = [
+  'src',
+  'srcset',
+  'imagesrcset',
+  'poster',
+  'background',
+  'lowsrc',
+  'dynsrc',
+  'data',
+  'codebase',
+  'archive',
+  'longdesc',
+  'ping',
+  'action',
+  'formaction',
+  'manifest',
+  'xlink:href',
+] as const;
+
+// A link's address is fetched only when the user follows it; on any other element `href` may load.
+DOMPurify.addHook('uponSanitizeAttribute', (node, data) => {
+  if (data.attrName === 'href' && node.tagName !== 'A') data.keepAttr = false;
+});
+
 // Links open in a new tab that cannot reach back into ours.
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'A') {
@@ -37,8 +88,16 @@ export function renderMarkdown(source: string): string {
   const html = marked.parse(source) as string;
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['img', 'style', 'form', 'input', 'button', 'textarea', 'select', 'iframe'],
-    FORBID_ATTR: ['style'],
+    FORBID_TAGS: [
+      ...REMOTE_RESOURCE_TAGS,
+      'style',
+      'form',
+      'input',
+      'button',
+      'textarea',
+      'select',
+    ],
+    FORBID_ATTR: [...REMOTE_RESOURCE_ATTRIBUTES, 'style'],
     ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|#)/i,
   });
 }

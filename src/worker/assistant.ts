@@ -7,6 +7,7 @@ import {
 } from '../core/chat/system-prompt';
 import { AppError, serializeError } from '../core/errors';
 import {
+  DEFAULT_STALE_JOB_MS,
   finishReply,
   getAllSettings,
   getConversation,
@@ -51,6 +52,11 @@ export interface AssistantDeps {
   labDb?: () => LabDatabase;
   /** The app's version, recorded with every benchmark run. */
   appVersion?: string;
+  /**
+   * How long a job marked running must be silent before a run takes it over. With the default
+   * `tryLock` on Web Locks, 0: the lock a crashed tab held is released with it (issue 12).
+   */
+  orphanedJobAfterMs?: number;
 }
 
 function lazyLabDatabase(): () => LabDatabase {
@@ -108,6 +114,8 @@ export class Assistant implements AssistantApi {
   #tokenCounts = new Map<string, number>();
   readonly #optimizer: ProfileOptimizer;
   readonly #lab: LabRunner;
+  /** Stores the reply in progress now; set while a reply streams. */
+  #saveProgress: (() => Promise<void>) | null = null;
 
   constructor(deps: AssistantDeps) {
     this.#deps = {
@@ -116,9 +124,12 @@ export class Assistant implements AssistantApi {
       schedule: frameSchedule,
       now: () => performance.now(),
       clock: () => Date.now(),
-      persistEveryMs: 500,
+      // A write of a few kilobytes; at 500 ms a close or crash lost up to 643 characters on screen
+      // (issue 12), and pagehide comes too late for a write to land when a tab closes.
+      persistEveryMs: 200,
       labDb: lazyLabDatabase(),
       appVersion: 'unknown',
+      orphanedJobAfterMs: deps.tryLock === undefined && webLocks() ? 0 : DEFAULT_STALE_JOB_MS,
       ...deps,
     };
     this.#optimizer = new ProfileOptimizer({
@@ -127,6 +138,8 @@ export class Assistant implements AssistantApi {
         this.#engine && this.#loaded ? { engine: this.#engine, loaded: this.#loaded } : null,
       tryLock: this.#deps.tryLock,
       now: this.#deps.clock,
+      isEngineBusy: () => this.#replying !== null,
+      orphanedAfterMs: this.#deps.orphanedJobAfterMs,
     });
     this.#lab = new LabRunner({
       db: this.#deps.labDb,
@@ -236,6 +249,7 @@ export class Assistant implements AssistantApi {
       return Promise.resolve();
     },
     promptOf: (messageId) => Promise.resolve(this.#prompts.get(messageId) ?? null),
+    saveProgress: () => this.#saveProgress?.() ?? Promise.resolve(),
   };
 
   /** Remembers the prompt of a reply, for "Show prompt"; the oldest is forgotten first. */
@@ -304,25 +318,31 @@ export class Assistant implements AssistantApi {
           const batcher = new StreamBatcher((delta) => {
             onStream({ messageId, delta });
           }, schedule);
-          let lastPersist = now();
+          // The first text is stored at once, so a crash right after it appears on screen
+          // keeps it; after that, every persistEveryMs (issue 12).
+          let lastPersist = Number.NEGATIVE_INFINITY;
           // An object, not a local: TypeScript cannot see the callback assign a local.
           const timing: { firstTokenAt: number | null } = { firstTokenAt: null };
           let persisting: Promise<void> = Promise.resolve();
+          const persist = () => {
+            lastPersist = now();
+            const snapshot = text;
+            // Chained so an older snapshot can never land after a newer one.
+            persisting = persisting.then(() => saveReplyProgress(db, messageId, snapshot));
+            return persisting;
+          };
+          this.#saveProgress = persist;
           const result = await engine.generate(
             { messages: prompt.messages, maxTokens: reserve, temperature: CHAT_TEMPERATURE },
             (delta) => {
               timing.firstTokenAt ??= now();
               text += delta;
               batcher.push(delta);
-              if (now() - lastPersist >= persistEveryMs) {
-                lastPersist = now();
-                const snapshot = text;
-                // Chained so an older snapshot can never land after a newer one.
-                persisting = persisting.then(() => saveReplyProgress(db, messageId, snapshot));
-              }
+              if (now() - lastPersist >= persistEveryMs) void persist().catch(() => undefined);
             },
             controller.signal,
           );
+          this.#saveProgress = null;
           batcher.flush();
           await persisting;
           const seconds = timing.firstTokenAt === null ? 0 : (now() - timing.firstTokenAt) / 1000;
@@ -348,17 +368,25 @@ export class Assistant implements AssistantApi {
             ...stats,
           };
         } catch (error) {
-          await finishReply(db, messageId, {
-            content: text,
+          const ending = {
             status: 'error',
             error: serializeError(error),
             modelId: loaded.spec.id,
-          });
+          } as const;
+          try {
+            await finishReply(db, messageId, { ...ending, content: text });
+          } catch {
+            // The disk is full (or the write failed): the text shown may not fit, but the reply
+            // must not stay `streaming`, which refuses every later message in the conversation.
+            // Keeping the text saved last, the ending alone does not grow the row.
+            await finishReply(db, messageId, ending).catch(() => undefined);
+          }
           throw error;
         }
       });
     } finally {
       this.#replying = null;
+      this.#saveProgress = null;
       // Jobs pre-empted by this reply (or queued meanwhile) run now that the engine is free.
       void this.#optimizer.runPending().catch(() => undefined);
     }

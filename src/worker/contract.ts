@@ -66,6 +66,11 @@ export interface ChatApi {
    * for the latest replies only, never stored.
    */
   promptOf(messageId: string): Promise<ChatMessage[] | null>;
+  /**
+   * Stores the reply in progress as far as it was generated, now rather than at the next
+   * periodic save: the page is being hidden or closed and may not come back.
+   */
+  saveProgress(): Promise<void>;
 }
 
 export interface ScheduleRequest {
@@ -85,7 +90,15 @@ export interface LearningOutcome {
   /** A chat request took the engine; the job went back to the queue. */
   preempted: boolean;
   revisionIds: string[];
+  /**
+   * Why queued work did not run now, so "Update profile now" can say so truthfully: an update
+   * already running (in this tab or another) holds the queue, no model is loaded, or a reply
+   * holds the engine. Null when nothing is left waiting.
+   */
+  waiting: LearningWait | null;
 }
+
+export type LearningWait = 'another-update' | 'model' | 'reply';
 
 export interface LearningApi {
   /** Queues the sessions that have ended (every k-th, per settings) and runs the queue. */

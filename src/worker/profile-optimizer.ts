@@ -13,6 +13,7 @@ import {
   enqueueOptimizeJob,
   failJob,
   getAllSettings,
+  hasPendingJobs,
   getProfile,
   listConversations,
   listMessagesSince,
@@ -37,6 +38,15 @@ export interface ProfileOptimizerDeps {
   /** Runs `work` under an exclusive lock if nobody holds it; resolves null if someone does. */
   tryLock: <T>(name: string, work: () => Promise<T>) => Promise<T | null>;
   now: () => number;
+  /** Whether a reply holds the engine now: a job started then would only meet a busy engine. */
+  isEngineBusy?: () => boolean;
+  /**
+   * How long a running job must be silent before another run takes it over. Runs hold the
+   * `persona-optimizer` Web Lock, which the browser releases when a tab closes or crashes: whoever
+   * gets the lock knows a job still marked running is an orphan and may take it at once (0).
+   * Without Web Locks only the job's age can tell.
+   */
+  orphanedAfterMs?: number;
 }
 
 /** What one job's run did. */
@@ -56,6 +66,7 @@ const emptyOutcome = (): LearningOutcome => ({
   failed: 0,
   preempted: false,
   revisionIds: [],
+  waiting: null,
 });
 
 /**
@@ -157,16 +168,21 @@ export class ProfileOptimizer {
     if (this.#paused) return emptyOutcome();
     const run = this.#track(() => this.#deps.tryLock(OPTIMIZER_LOCK, () => this.#drain()));
     this.#draining = run.catch(() => undefined);
-    return (await run) ?? emptyOutcome();
+    // Someone holds the lock: an update is running, and it drains the queue after its job.
+    return (await run) ?? { ...emptyOutcome(), waiting: 'another-update' };
   }
 
   async #drain(): Promise<LearningOutcome> {
     const { db, now } = this.#deps;
     const outcome = emptyOutcome();
     for (;;) {
+      if (this.#paused) break;
       const current = this.#deps.engine();
-      if (!current || this.#paused) break;
-      const job = await claimNextJob(db, now());
+      if (!current || this.#deps.isEngineBusy?.() === true) {
+        if (await hasPendingJobs(db)) outcome.waiting = current ? 'reply' : 'model';
+        break;
+      }
+      const job = await claimNextJob(db, now(), { staleAfterMs: this.#deps.orphanedAfterMs });
       if (!job) break;
       outcome.jobs++;
       const controller = new AbortController();
@@ -179,21 +195,18 @@ export class ProfileOptimizer {
         if (ran.revisionId) outcome.revisionIds.push(ran.revisionId);
         if (ran.failed) outcome.failed++;
       } catch (error) {
+        // Only the model's answer can fail a job (see #run). Anything else (a pre-emption, a busy
+        // or unloaded engine, a lost GPU, a full disk) says nothing about the sessions: the job
+        // goes back to the queue and runs when the engine is free again, so no session is lost.
+        await requeueJob(db, job.id, job.claimId, now());
         if (controller.signal.aborted) {
-          await requeueJob(db, job.id, job.claimId, now());
           outcome.preempted = true;
-          break;
+          outcome.waiting = 'reply';
+        } else {
+          console.warn('Persona: a profile update was put back in the queue:', error);
+          outcome.waiting = this.#deps.engine() ? 'reply' : 'model';
         }
-        const appError = error instanceof AppError ? error : new AppError('unknown', String(error));
-        await failJob(
-          db,
-          job.id,
-          { code: appError.code, message: appError.message },
-          [],
-          job.claimId,
-          now(),
-        );
-        outcome.failed++;
+        break;
       } finally {
         this.#running = null;
       }

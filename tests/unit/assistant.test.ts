@@ -160,4 +160,89 @@ describe('Assistant', () => {
     expect(prompt.at(-1)?.content).toBe('short question');
     expect(prompt.some((m) => m.content === long)).toBe(false);
   });
+
+  it('a full disk while a reply streams ends the reply as an error, never left streaming (issue 12)', async () => {
+    // The disk fills once a stored reply would pass 5 characters: the progress saves and the
+    // final text fail as they would in the browser, a write that does not grow the row passes.
+    const { db, engine } = ctx;
+    db.use({
+      stack: 'dbcore',
+      name: 'full-disk',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          if (name !== 'messages') return table;
+          return {
+            ...table,
+            mutate: (request) =>
+              request.type === 'put' &&
+              request.values.some((row: { content?: string }) => (row.content ?? '').length > 5)
+                ? Promise.reject(
+                    new DOMException('The quota has been exceeded.', 'QuotaExceededError'),
+                  )
+                : table.mutate(request),
+          };
+        },
+      }),
+    });
+    const assistant = new Assistant({
+      db,
+      loadEngine: () => Promise.resolve(engine),
+      schedule: heldFrames,
+      holdLock: (_name, work) => work(),
+      persistEveryMs: 0,
+    });
+    await assistant.models.load(makeWllamaSpec(), () => undefined);
+    engine.replies = ['A reply far longer than what still fits.'];
+    const request = await conversationWithQuestion(db, 'Hello?');
+    await expect(assistant.chat.reply(request, () => undefined)).rejects.toMatchObject({
+      code: 'quota-exceeded',
+    });
+    const reply = (await listMessages(db, request.conversationId)).at(-1);
+    expect(reply?.status).toBe('error');
+    expect(reply?.error?.code).toBe('quota-exceeded');
+    expect(reply?.content.length).toBeLessThanOrEqual(5);
+    // The conversation takes the next message.
+    await expect(sendUserMessage(db, request.conversationId, 'Again')).resolves.toBeDefined();
+  });
+
+  it('stores the first text at once, and all of it when the page asks before hiding (issue 12)', async () => {
+    const { db, engine } = ctx;
+    // A clock that never moves: no periodic save falls due, only the first and the asked one.
+    const assistant = new Assistant({
+      db,
+      loadEngine: () => Promise.resolve(engine),
+      schedule: heldFrames,
+      holdLock: (_name, work) => work(),
+      now: () => 0,
+    });
+    await assistant.models.load(makeWllamaSpec(), () => undefined);
+    const gates: (() => void)[] = [];
+    engine.betweenTokens = () =>
+      new Promise<void>((resolve) => {
+        gates.push(resolve);
+      });
+    engine.replies = ['One two three four'];
+    const request = await conversationWithQuestion(db, 'Count');
+    const reply = assistant.chat.reply(request, () => undefined);
+    const stored = async () =>
+      (await listMessages(db, request.conversationId)).at(-1)?.content ?? '';
+    const nextToken = async () => {
+      await expect.poll(() => gates.length).toBeGreaterThan(0);
+      gates.shift()?.();
+    };
+    await nextToken();
+    await expect.poll(stored).toBe('One ');
+    await nextToken();
+    await nextToken();
+    await expect.poll(() => gates.length).toBeGreaterThan(0);
+    expect(await stored()).toBe('One ');
+    await assistant.chat.saveProgress();
+    expect(await stored()).toBe('One two three ');
+    engine.betweenTokens = () => Promise.resolve();
+    gates.shift()?.();
+    await reply;
+    expect(await stored()).toBe('One two three four');
+  });
 });

@@ -406,7 +406,9 @@ describe('hostile files', () => {
           NOW,
         ),
       ),
-    ).toBe('sam/persona.json: the golden persona has no fields.');
+    ).toBe(
+      'sam/persona.json: The file holds no values to import, so it would only empty the profile.',
+    );
     expect(
       refused(
         loadBenchDataset(

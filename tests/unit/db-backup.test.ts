@@ -28,6 +28,7 @@ import {
   makeWebLLMSpec,
   makeWllamaSpec,
 } from './factories';
+import { catalogSpecs } from '../../src/engine/catalog';
 
 const NOW = 1_700_000_500_000;
 const opened: PersonaDatabase[] = [];
@@ -260,7 +261,7 @@ describe('parseBackup refuses hostile files', () => {
       await refused((file) => {
         delete first(file, 'conversations').createdAt;
       }),
-    ).toMatch(/createdAt must be a number/);
+    ).toMatch(/conversations\[0\]\.createdAt must be a time in milliseconds/);
     expect(
       await refused((file) => {
         (file.settings as unknown[]).push({ key: 'telemetry', value: true });
@@ -296,6 +297,125 @@ describe('parseBackup refuses hostile files', () => {
         file.allowedHosts = ['https://evil.example/path'];
       }),
     ).toMatch(/not a web origin/);
+  });
+
+  it('custom models that share an id or an address, or take a built-in id (issue 12)', async () => {
+    expect(
+      await refused((file) => {
+        const models = file.customModels as Record<string, unknown>[];
+        models.push({
+          ...models[0],
+          id: 'copy',
+          spec: { ...(models[0]?.spec as object), id: 'web' },
+        });
+      }),
+    ).toMatch(/customModels\[2\]\.spec\.id must be the model's id/);
+    const builtIn = catalogSpecs()[0]?.id ?? '';
+    const { text } = await exported();
+    const file = JSON.parse(text) as Record<string, unknown>;
+    const model = first(file, 'customModels');
+    model.id = builtIn;
+    (model.spec as Record<string, unknown>).id = builtIn;
+    const takesBuiltIn = parseBackup(
+      JSON.stringify(file),
+      catalogSpecs().map((spec) => spec.id),
+    );
+    expect(takesBuiltIn.ok ? '' : takesBuiltIn.error).toMatch(
+      /customModels\[0\]\.id .* is the id of a built-in model/,
+    );
+    expect(
+      await refused((file) => {
+        const models = file.customModels as Record<string, unknown>[];
+        models.push({
+          ...models[0],
+          id: 'again',
+          spec: { ...(models[0]?.spec as object), id: 'again' },
+        });
+      }),
+    ).toMatch(/custom model address .* appears twice/);
+  });
+
+  it('timestamps a date cannot hold, an unparseable export time, negative speeds (issue 12)', async () => {
+    expect(
+      await refused((file) => {
+        first(file, 'messages').createdAt = 1e20;
+      }),
+    ).toMatch(/: messages\[0\]\.createdAt must be a time in milliseconds since 1970/);
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').learnedUntil = 8.64e15 + 1;
+      }),
+    ).toMatch(/conversations\[0\]\.learnedUntil must be a time/);
+    expect(
+      await refused((file) => {
+        file.exportedAt = 'last Tuesday';
+      }),
+    ).toMatch(/exportedAt must be an ISO 8601 date and time/);
+    expect(
+      await refused((file) => {
+        const profile = (file.profile as { profile: { sections: { fields: object }[] } }).profile;
+        const fields = profile.sections.find((s) => Object.keys(s.fields).length > 0)?.fields;
+        (Object.values(fields ?? {})[0] as Record<string, unknown>).updatedAt = 1e300;
+      }),
+    ).toMatch(/profile\.sections\[\d+\]\.fields\["Location"\]\.updatedAt must be a time/);
+    expect(
+      await refused((file) => {
+        (file.messages as Record<string, unknown>[])[1] = {
+          ...(file.messages as Record<string, unknown>[])[1],
+          stats: { promptTokens: 1, completionTokens: 1, tokensPerSecond: -3 },
+        };
+      }),
+    ).toMatch(/messages\[1\]\.stats\.tokensPerSecond must be a number of at least 0/);
+  });
+
+  it('anything the app would have changed on the way in, so a round trip stays exact (issue 12)', async () => {
+    expect(
+      await refused((file) => {
+        file.allowedHosts = ['http://127.0.0.1:4174', 'http://127.0.0.1:4174'];
+      }),
+    ).toMatch(/the allowed host "http:\/\/127\.0\.0\.1:4174" appears twice/);
+    expect(
+      await refused((file) => {
+        first(file, 'customModels').label = ' ';
+      }),
+    ).toMatch(/customModels\[0\]\.label must be a name of 1 to 120 characters on one line/);
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').title = 'Invoice \u202Egpj.exe';
+      }),
+    ).toMatch(
+      /conversations\[0\]\.title: A conversation title cannot hold control or text-direction characters\.$/,
+    );
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').title = 'two\u0007bells';
+      }),
+    ).toMatch(/conversations\[0\]\.title: .*control/);
+    expect(
+      await refused((file) => {
+        first(file, 'conversations').title = 'Moving  house';
+      }),
+    ).toMatch(/conversations\[0\]\.title has leading, trailing or repeated spaces/);
+    expect(
+      await refused((file) => {
+        file.schemaVersion = 99;
+      }),
+    ).toMatch(/newer version of Persona \(database schema 99; this app has \d+\)/);
+  });
+
+  it('ends every refusal with one full stop', async () => {
+    const error = await refused((file) => {
+      (file.profile as Record<string, unknown>).profile = {
+        updatedAt: 0,
+        sections: Array.from({ length: 13 }, (_, i) => ({
+          name: `S${i}`,
+          builtIn: false,
+          fields: {},
+        })),
+      };
+    });
+    expect(error).toMatch(/more than 12 sections\.$/);
+    expect(error).not.toMatch(/\.\./);
   });
 
   it('a refused file changes nothing stored', async () => {

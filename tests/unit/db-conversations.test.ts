@@ -12,6 +12,7 @@ import {
   MAX_TITLE_LENGTH,
   renameConversation,
   setSetting,
+  normalizeTitle,
   titleFromMessage,
   type PersonaDatabase,
 } from '../../src/db';
@@ -79,6 +80,14 @@ describe('listConversations', () => {
     const ids = (await listConversations(db)).map((c) => c.id);
 
     expect(ids).toEqual([newest.id, middle.id, old.id]);
+  });
+});
+
+describe('normalizeTitle (issue 12)', () => {
+  it('refuses control and text-direction characters, keeps right-to-left marks', () => {
+    expect(() => normalizeTitle('Invoice \u202Egpj.exe')).toThrow(/text-direction/);
+    expect(() => normalizeTitle('a\u0000b')).toThrow(/control/);
+    expect(normalizeTitle('שלום\u200F')).toBe('שלום\u200F');
   });
 });
 
@@ -199,6 +208,10 @@ describe('titleFromMessage', () => {
 
   it('puts the message on one line', () => {
     expect(titleFromMessage('  Plan\n\na   trip\t')).toBe('Plan a trip');
+  });
+
+  it('leaves out control and text-direction characters (issue 12)', () => {
+    expect(titleFromMessage('Invoice \u202Egpj.exe\u0007')).toBe('Invoice gpj.exe');
   });
 
   it('cuts a long message on a word boundary and marks the cut', () => {

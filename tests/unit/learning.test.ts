@@ -12,13 +12,14 @@ import {
   setSetting,
   type PersonaDatabase,
 } from '../../src/db';
-import { Assistant } from '../../src/worker/assistant';
+import { Assistant, type AssistantDeps } from '../../src/worker/assistant';
+import { AppError } from '../../src/core/errors';
 import { ScriptedEngine } from '../doubles/scripted-engine';
 import { freshDatabase, makeWllamaSpec } from './factories';
 
 const frames = () => () => undefined;
 
-async function setup() {
+async function setup(deps: Partial<AssistantDeps> = {}) {
   const db = freshDatabase();
   const engine = new ScriptedEngine();
   const assistant = new Assistant({
@@ -27,6 +28,7 @@ async function setup() {
     schedule: frames,
     holdLock: (_name, work) => work(),
     tryLock: (_name, work) => work(),
+    ...deps,
   });
   await assistant.models.load(makeWllamaSpec(), () => undefined);
   return { db, engine, assistant };
@@ -206,5 +208,110 @@ describe('learning from conversations', () => {
     await expect
       .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
       .toMatchObject({ value: 'Berlin' });
+  });
+});
+
+describe('learning never loses a session (issue 12)', () => {
+  const threeSessions = async (ctx: Ctx) => {
+    for (const text of ['I just moved to Berlin', 'Hi', 'Hello']) await chat(ctx, text);
+  };
+
+  it('a job that meets a busy engine goes back to the queue and learns at the next run', async () => {
+    const ctx = await setup();
+    await threeSessions(ctx);
+    ctx.engine.failNextGenerate = new AppError('busy', 'The model is already writing a reply.');
+    const first = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(first).toMatchObject({ failed: 0, waiting: 'reply' });
+    expect((await listJobs(ctx.db)).map((job) => job.status)).toEqual(['queued']);
+
+    ctx.engine.replies.push(berlin);
+    const second = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(second).toMatchObject({ jobs: 1, applied: 1, failed: 0, waiting: null });
+    expect(await fieldValue(ctx.db, 'Demographics', 'Location')).toMatchObject({ value: 'Berlin' });
+  });
+
+  it('a model unloaded mid-run, or a lost GPU, requeues the job instead of failing it', async () => {
+    const ctx = await setup();
+    await threeSessions(ctx);
+    ctx.engine.failNextGenerate = new AppError('device-lost', 'The GPU was reset.');
+    await ctx.assistant.learning.schedule({ activeConversationId: null });
+    await ctx.assistant.models.unload();
+    const outcome = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(outcome).toMatchObject({ jobs: 0, failed: 0, waiting: 'model' });
+    const [job] = await listJobs(ctx.db);
+    expect(job).toMatchObject({ status: 'queued', attempts: 0 });
+  });
+
+  it('does not start a job while a reply holds the engine', async () => {
+    const ctx = await setup();
+    await threeSessions(ctx);
+    let release: () => void = () => undefined;
+    ctx.engine.betweenTokens = () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    const conversation = await createConversation(ctx.db);
+    const sent = await sendUserMessage(ctx.db, conversation.id, 'A long question');
+    ctx.engine.replies.push('A long answer.');
+    const reply = ctx.assistant.chat.reply(
+      { conversationId: conversation.id, messageId: sent.assistantMessageId },
+      () => undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const outcome = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(outcome).toMatchObject({ jobs: 0, failed: 0, waiting: 'reply' });
+    ctx.engine.betweenTokens = () => Promise.resolve();
+    ctx.engine.replies.push(berlin);
+    release();
+    await reply;
+    // The reply's end runs the queue.
+    await expect
+      .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
+      .toMatchObject({ value: 'Berlin' });
+    expect((await listJobs(ctx.db)).filter((job) => job.status === 'failed')).toEqual([]);
+  });
+
+  it('takes over a crashed tab’s running job at once when the lock says its runner is gone', async () => {
+    const ctx = await setup({ orphanedJobAfterMs: 0 });
+    const conversationId = await chat(ctx, 'I just moved to Berlin');
+    const now = Date.now();
+    // What a tab killed mid-update leaves: a job marked running a moment ago.
+    await ctx.db.jobs.add({
+      id: 'orphan',
+      kind: 'optimize',
+      status: 'running',
+      conversationIds: [conversationId],
+      createdAt: now,
+      updatedAt: now,
+      attempts: 1,
+      claimId: 'the-dead-tab',
+    });
+    ctx.engine.replies.push(berlin);
+    const outcome = await ctx.assistant.learning.schedule({
+      activeConversationId: conversationId,
+    });
+    expect(outcome).toMatchObject({ jobs: 1, applied: 1 });
+    expect(await ctx.db.jobs.get('orphan')).toMatchObject({ status: 'done' });
+  });
+
+  it('says an update is queued behind a running one when another holds the lock', async () => {
+    const ctx = await setup({ tryLock: () => Promise.resolve(null) });
+    await threeSessions(ctx);
+    const outcome = await ctx.assistant.learning.schedule({
+      activeConversationId: null,
+      force: true,
+    });
+    expect(outcome).toMatchObject({ jobs: 0, waiting: 'another-update' });
+  });
+
+  it('offers a failed job’s sessions again at the next run', async () => {
+    const ctx = await setup();
+    await threeSessions(ctx);
+    ctx.engine.replies.push('{"changes": [', 'not json at all');
+    expect((await ctx.assistant.learning.schedule({ activeConversationId: null })).failed).toBe(1);
+    ctx.engine.replies.push(berlin);
+    const again = await ctx.assistant.learning.schedule({ activeConversationId: null });
+    expect(again).toMatchObject({ jobs: 1, applied: 1, failed: 0 });
+    expect(await fieldValue(ctx.db, 'Demographics', 'Location')).toMatchObject({ value: 'Berlin' });
   });
 });

@@ -16,7 +16,7 @@ import {
   emptyProfile,
 } from '../../src/core/profile/defaults';
 import type { Evidence, Profile, ProfileChange, ProfileField } from '../../src/core/profile/types';
-import { validateProfile } from '../../src/core/profile/validate';
+import { mergeDuplicateEvidence, validateProfile } from '../../src/core/profile/validate';
 
 const T0 = 1_700_000_000_000;
 const LATER = T0 + 60_000;
@@ -174,6 +174,37 @@ describe('applyChanges', () => {
     expect(after?.evidence).toHaveLength(MAX_EVIDENCE_PER_FIELD);
     expect(after?.evidence.map((e) => e.quote)).toEqual(['still in Berlin', 'q1', 'q2']);
     expect(confirmed.applied[0]?.before?.evidence).toEqual(old);
+  });
+
+  it('merges two quotes of one message for one field into one piece of evidence (issue 12)', () => {
+    const lisbon = (quote: string): ProfileChange => ({
+      ...learn('Demographics', 'Location', 'Lisbon'),
+      evidence: evidence(quote, 'm-one'),
+    });
+    const result = applyChanges(
+      makeProfile(),
+      [lisbon('I live in Lisbon'), lisbon('Lisbon is my home')],
+      asOptimizer,
+    );
+    const after = findField(result.profile, 'Demographics', 'Location')?.field;
+    expect(after?.evidence.map((e) => e.quote)).toEqual(['I live in Lisbon']);
+    expect(result.rejected.map((r) => r.reason)).toEqual(['unchanged']);
+  });
+
+  it('reads a stored profile whose field repeats a message with one quote per message', () => {
+    const stored = makeProfile({
+      'Demographics.Location': field('Lisbon', {
+        evidence: [evidence('Lisbon is my home', 'm9'), evidence('I live in Lisbon', 'm9')],
+      }),
+    });
+    const merged = mergeDuplicateEvidence(stored);
+    expect(
+      findField(merged, 'Demographics', 'Location')?.field.evidence.map((e) => e.quote),
+    ).toEqual(['Lisbon is my home']);
+    const checked = validateProfile(stored);
+    expect(checked.ok && checked.profile).toEqual(merged);
+    const clean = makeProfile();
+    expect(mergeDuplicateEvidence(clean)).toBe(clean);
   });
 
   it('replaces an older learned value and keeps the old one in `before`', () => {

@@ -128,6 +128,18 @@ describe('exportProfile / parseProfileImport, our format', () => {
     expectError({ format: 'persona-profile', version: 1, profile: { sections: 'x' } }, /damaged/u);
     expectError({ format: 'other', version: 1 }, /not a Persona profile/u);
   });
+
+  it('refuses a time no date can hold, naming where it is (issue 12)', () => {
+    const file = exportProfile(sampleProfile(), NOW);
+    expectError(
+      { ...file, profile: { ...file.profile, updatedAt: 1e20 } },
+      /profile\.updatedAt must be a time in milliseconds since 1970/u,
+    );
+    expectError(
+      { ...file, profile: { ...file.profile, updatedAt: Number.POSITIVE_INFINITY } },
+      /profile\.updatedAt must be a time/u,
+    );
+  });
 });
 
 describe('parseProfileImport, PersonaBench format', () => {
@@ -190,6 +202,15 @@ describe('parseProfileImport, PersonaBench format', () => {
     expect(field(result.profile, 'Preferences', 'Workflows')?.value).toBe('draft, review');
     expect(field(result.profile, 'Demographics', 'Home Town')?.value).toBe('Lyon');
     expect(field(result.profile, 'Demographics', 'Age')).toBeUndefined();
+  });
+});
+
+describe('parseProfileImport, a PersonaBench file without values (issue 12)', () => {
+  it('is refused instead of emptying the profile', () => {
+    expectError(
+      { Demographics: { Age: '', Gender: null }, Preference: { Preferred_Styles: [] } },
+      /holds no values to import/u,
+    );
   });
 });
 

@@ -24,6 +24,7 @@ import {
   isPlainObject,
   ownValue,
   quoteForMessage,
+  sameEvidenceSource,
   textProblem,
   type TextProblem,
 } from './validate';
@@ -157,13 +158,12 @@ function checkEvidence(raw: unknown, evidence: unknown): { evidence: Evidence } 
   return { evidence: { conversationId, messageId, quote: cleanQuote } };
 }
 
+/**
+ * One message backs a field at most once: a second quote from the same message ("I live in
+ * Lisbon", "Lisbon is my home") says nothing new, and the message is the evidence's identity.
+ */
 function hasEvidence(field: ProfileField, evidence: Evidence): boolean {
-  return field.evidence.some(
-    (existing) =>
-      existing.conversationId === evidence.conversationId &&
-      existing.messageId === evidence.messageId &&
-      sameValue(existing.quote, evidence.quote),
-  );
+  return field.evidence.some((existing) => sameEvidenceSource(existing, evidence));
 }
 
 function applyOne(
@@ -267,7 +267,11 @@ function applyOne(
     if (actor === 'optimizer' && evidence !== null) {
       if (current !== undefined && sameValue(current.value, value)) {
         if (hasEvidence(current, evidence)) {
-          return reject(raw, 'unchanged', `${section.name} › ${fieldKey} already says that`);
+          return reject(
+            raw,
+            'unchanged',
+            `${section.name} › ${fieldKey} already says that, backed by that message`,
+          );
         }
         after = {
           ...current,

@@ -299,6 +299,10 @@ function parsePersonaBench(root: Record<string, unknown>, now: number): ProfileI
     if (error !== null) return fail(error);
   }
 
+  // A file with every value empty would replace the whole profile with nothing, unasked.
+  if (changes.length === 0) {
+    return fail('The file holds no values to import, so it would only empty the profile.');
+  }
   const counts = new Map<string, number>();
   for (const change of changes) counts.set(change.section, (counts.get(change.section) ?? 0) + 1);
   for (const [section, count] of counts) {

@@ -9,6 +9,7 @@ import {
   MAX_VALUE_LENGTH,
 } from './defaults';
 import { cleanText, hasControlCharacters, isForbiddenName } from './normalize';
+import { isTimestamp, TIMESTAMP_RULE } from '../timestamp';
 import type { Evidence, Profile, ProfileField, ProfileSection } from './types';
 
 /**
@@ -81,9 +82,45 @@ function checkText(
 }
 
 function checkTimestamp(value: unknown, path: string): ValidationResult<number> {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+  return isTimestamp(value)
     ? { ok: true, value }
-    : { ok: false, error: `${path} must be a non-negative number of milliseconds` };
+    : { ok: false, error: `${path} ${TIMESTAMP_RULE}` };
+}
+
+/** Whether two pieces of evidence come from the same message: a field keeps one per message. */
+export function sameEvidenceSource(a: Evidence, b: Evidence): boolean {
+  return a.conversationId === b.conversationId && a.messageId === b.messageId;
+}
+
+function uniqueEvidence(evidence: readonly Evidence[]): Evidence[] {
+  return evidence.filter(
+    (item, index) => evidence.findIndex((other) => sameEvidenceSource(other, item)) === index,
+  );
+}
+
+/**
+ * The profile with each field's evidence merged to one quote per message (the newest). Profiles
+ * stored before that rule could repeat a message, which broke the Profile page; returns the
+ * same object when nothing repeats.
+ */
+export function mergeDuplicateEvidence(profile: Profile): Profile {
+  let changed = false;
+  const sections: ProfileSection[] = [];
+  for (const section of profile.sections) {
+    const fields: Record<string, ProfileField> = {};
+    let sectionChanged = false;
+    for (const [key, field] of Object.entries(section.fields)) {
+      // A damaged row is passed through for its own row to report, not thrown here for all.
+      const evidence = Array.isArray(field.evidence)
+        ? uniqueEvidence(field.evidence)
+        : field.evidence;
+      sectionChanged ||= evidence.length !== field.evidence.length;
+      fields[key] = evidence === field.evidence ? field : { ...field, evidence };
+    }
+    changed ||= sectionChanged;
+    sections.push(sectionChanged ? { ...section, fields } : section);
+  }
+  return changed ? { ...profile, sections } : profile;
 }
 
 function checkEvidence(value: unknown, path: string): ValidationResult<Evidence> {
@@ -134,7 +171,11 @@ export function validateField(value: unknown, path: string): ValidationResult<Pr
   for (const [index, item] of rawEvidence.entries()) {
     const checked = checkEvidence(item, `${path}.evidence[${index}]`);
     if (!checked.ok) return checked;
-    evidence.push(checked.value);
+    // Profiles stored before one message could back a field only once may hold two quotes of
+    // one message; the newest is kept, so the list keys on the message and never repeats.
+    if (!evidence.some((kept) => sameEvidenceSource(kept, checked.value))) {
+      evidence.push(checked.value);
+    }
   }
   return {
     ok: true,

@@ -83,6 +83,34 @@ export class PersonaApp {
    * Registers a model for the scripted test engine (end-to-end build only) by writing it into the
    * app's database, as no user-facing form accepts a script, then reloads so the app sees it.
    */
+  /**
+   * Writes rows straight into the app's database, as an older version, a damaged backup or
+   * another tool could have left them; the app sees them through its live queries.
+   */
+  async putStoredRows(store: string, rows: unknown[]): Promise<void> {
+    await this.page.evaluate(
+      ({ store, rows }) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const tx = open.result.transaction(store, 'readwrite');
+            for (const row of rows) tx.objectStore(store).put(row);
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            tx.onerror = () => {
+              reject(tx.error ?? new Error('write failed'));
+            };
+          };
+        }),
+      { store, rows },
+    );
+  }
+
   async addScriptedModel(script: string, name: string): Promise<void> {
     const spec = {
       engine: 'wllama',

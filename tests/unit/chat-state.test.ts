@@ -1,0 +1,46 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { listConversations, listMessages } from '../../src/db';
+import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
+import { ChatState } from '../../src/state/chat.svelte';
+import { freshDatabase } from './factories';
+
+/** A worker that answers every reply at once, recording what it was asked. */
+function fakeClient() {
+  const replies: { conversationId: string; messageId: string }[] = [];
+  const api = {
+    chat: {
+      reply: (request: { conversationId: string; messageId: string }) => {
+        replies.push(request);
+        return Promise.resolve({ messageId: request.messageId, finishReason: 'stop' });
+      },
+      stop: () => Promise.resolve(),
+      saveProgress: () => Promise.resolve(),
+    },
+  } as unknown as AssistantRemote;
+  return { client: { api } as unknown as AssistantClient, replies };
+}
+
+describe('ChatState (issue 12)', () => {
+  it('sends the first message after an import that left out the remembered conversation', async () => {
+    const db = freshDatabase();
+    const { client, replies } = fakeClient();
+    const chat = new ChatState(db, client, () => undefined);
+    // What start-up does with the active conversation saved before the import.
+    chat.select('not-in-the-backup');
+    await chat.send('Hello again');
+    expect(chat.error).toBeNull();
+    const [conversation] = await listConversations(db);
+    expect(chat.activeId).toBe(conversation?.id);
+    expect(replies).toHaveLength(1);
+    const messages = await listMessages(db, conversation?.id ?? '');
+    expect(messages.map((m) => m.content)).toEqual(['Hello again', '']);
+  });
+
+  it('says so when an evidence link points at a conversation that is not stored', () => {
+    const chat = new ChatState(freshDatabase(), fakeClient().client, () => undefined);
+    chat.showMessage('gone', 'm1');
+    expect(chat.activeId).toBeNull();
+    expect(chat.error?.message).toMatch(/no longer stored/);
+  });
+});
