@@ -316,10 +316,10 @@ describe('optimizer output schema', () => {
     const items = (schema as { properties: { changes: { items: { properties: object } } } })
       .properties.changes.items.properties;
     expect(Object.keys(items)[0]).toBe('evidence');
-    // Nothing the user stated: nothing can be learned.
-    expect(optimizerOutputSchema({ quotes: [] })).toMatchObject({
-      properties: { changes: { maxItems: 0 } },
-    });
+    // Nothing the user stated: nothing can be learned, and no empty enum (engines refuse one).
+    const empty = optimizerOutputSchema({ quotes: [], keys: [] });
+    expect(empty).toMatchObject({ properties: { changes: { maxItems: 0 } } });
+    expect(JSON.stringify(empty)).not.toContain('"enum":[]');
   });
 
   it('can narrow sections to the profile’s names', () => {

@@ -50,10 +50,8 @@ function changeSchema(options: OptimizerSchemaOptions): Record<string, unknown> 
   return {
     type: 'object',
     properties: {
-      evidence:
-        options.quotes === undefined
-          ? { type: 'string', maxLength: MAX_QUOTE_LENGTH }
-          : { type: 'string', enum: options.quotes.slice(-MAX_EVIDENCE_CHOICES) },
+      // An empty enum is not a schema engines accept; with no quote the list is empty anyway.
+      evidence: enumOr(options.quotes?.slice(-MAX_EVIDENCE_CHOICES), MAX_QUOTE_LENGTH),
       op: { type: 'string', enum: ['set', 'remove'] },
       section: enumOr(options.sectionNames, MAX_SECTION_NAME_LENGTH),
       key: enumOr(options.keys, MAX_KEY_LENGTH),
