@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { perfectGenerate } from '../bench/learning/ceiling';
 import {
   DatasetError,
+  DISTRACTOR_KINDS,
   readDataset,
   updateBatches,
   type LearningDataset,
@@ -25,15 +26,7 @@ describe('learning benchmark data set', () => {
       expect(user.conversations.length).toBeLessThanOrEqual(6);
     }
     const kinds = new Set(data.users.flatMap((u) => u.distractors.map((d) => d.kind)));
-    for (const kind of [
-      'assistant',
-      'other-person',
-      'hypothetical',
-      'pasted',
-      'quoted',
-      'joke',
-      'nothing',
-    ]) {
+    for (const kind of DISTRACTOR_KINDS) {
       expect(kinds).toContain(kind);
     }
     const facts = data.users.flatMap((u) => u.facts);

@@ -78,7 +78,8 @@ export class DatasetError extends Error {}
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const KINDS: readonly DistractorKind[] = [
+/** Every kind of distractor; the shipped set has at least one of each. */
+export const DISTRACTOR_KINDS: readonly DistractorKind[] = [
   'assistant',
   'other-person',
   'hypothetical',
@@ -164,8 +165,8 @@ function readFact(raw: unknown, path: string, conversations: DatasetMessage[][])
 
 function readDistractor(raw: unknown, path: string, count: number): Distractor {
   if (!isObject(raw)) fail(path, 'must be an object');
-  if (!KINDS.includes(raw.kind as DistractorKind))
-    fail(`${path}.kind`, `must be one of ${KINDS.join(', ')}`);
+  if (!DISTRACTOR_KINDS.includes(raw.kind as DistractorKind))
+    fail(`${path}.kind`, `must be one of ${DISTRACTOR_KINDS.join(', ')}`);
   const distractor: Distractor = {
     kind: raw.kind as DistractorKind,
     conversation: index(raw.conversation, `${path}.conversation`, count),
