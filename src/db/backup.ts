@@ -448,6 +448,7 @@ function readMessage(value: unknown, path: string): Message {
     'error',
     'modelId',
     'droppedTurns',
+    'cutOff',
     'stats',
   ]);
   const message: Message = {
@@ -461,6 +462,7 @@ function readMessage(value: unknown, path: string): Message {
   if (has(row, 'error')) message.error = readStoredError(ownValue(row, 'error'), `${path}.error`);
   if (has(row, 'modelId')) message.modelId = string(row, 'modelId', path, MAX_SHORT_TEXT);
   if (has(row, 'droppedTurns')) message.droppedTurns = integer(row, 'droppedTurns', path, 0);
+  if (has(row, 'cutOff')) message.cutOff = boolean(row, 'cutOff', path);
   if (has(row, 'stats')) message.stats = readStats(ownValue(row, 'stats'), `${path}.stats`);
   return message;
 }

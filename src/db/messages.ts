@@ -141,12 +141,14 @@ export interface ReplyEnding {
   error?: StoredError;
   stats?: ReplyStats;
   droppedTurns?: number;
+  cutOff?: boolean;
   modelId?: string;
 }
 
 /**
- * Records how a reply ended. The outcome fields (`error`, `stats`, `droppedTurns`, `modelId`)
- * are replaced as a whole: one left out is removed, so nothing from an earlier attempt lingers.
+ * Records how a reply ended. The outcome fields (`error`, `stats`, `droppedTurns`, `cutOff`,
+ * `modelId`) are replaced as a whole: one left out is removed, so nothing from an earlier attempt
+ * lingers.
  * Returns false when the reply no longer exists (its conversation was deleted meanwhile).
  */
 export async function finishReply(
@@ -173,6 +175,7 @@ export async function finishReply(
           tokensPerSecond: stats.tokensPerSecond,
         },
         droppedTurns: ending.droppedTurns,
+        cutOff: ending.cutOff,
         modelId: ending.modelId,
       });
       return true;
@@ -206,6 +209,7 @@ export async function prepareRegenerate(
         error: undefined,
         stats: undefined,
         droppedTurns: undefined,
+        cutOff: undefined,
         modelId: undefined,
       });
       await db.conversations.update(conversationId, { updatedAt: Date.now() });

@@ -61,6 +61,8 @@ export interface Message {
   modelId?: string;
   /** Turns left out of the prompt so it fit the model's context window. */
   droppedTurns?: number;
+  /** The reply reached its length limit before the model ended it (often a model repeating itself). */
+  cutOff?: boolean;
   stats?: ReplyStats;
 }
 

@@ -63,9 +63,17 @@ export interface GenerateRequest {
   maxTokens?: number;
   temperature?: number;
   seed?: number;
+  /**
+   * Multiplicative penalty (CTRL-style, >1 discourages) on tokens the reply already used, over its
+   * last `REPEAT_PENALTY_WINDOW` tokens where the engine lets us say so. Left out: none.
+   */
+  repeatPenalty?: number;
   /** Constrain output to JSON matching this JSON Schema (enforced at generation time). */
   jsonSchema?: Record<string, unknown>;
 }
+
+/** How far back a repeat penalty looks, in tokens (Ollama's and LM Studio's default). */
+export const REPEAT_PENALTY_WINDOW = 64;
 
 export type FinishReason = 'stop' | 'length' | 'abort';
 

@@ -270,6 +270,7 @@ export function chatRequestFor(request: GenerateRequest): ChatCompletionRequestS
   if (request.temperature !== undefined) body.temperature = request.temperature;
   // WebLLM rejects a seed that is not an integer (SeedTypeError).
   if (request.seed !== undefined && Number.isInteger(request.seed)) body.seed = request.seed;
+  if (request.repeatPenalty !== undefined) body.repetition_penalty = request.repeatPenalty;
   if (request.jsonSchema) {
     // WebLLM has no `json_schema` type: the schema goes as a string with `json_object`.
     body.response_format = { type: 'json_object', schema: JSON.stringify(request.jsonSchema) };

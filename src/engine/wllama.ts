@@ -22,16 +22,17 @@ import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { formatBytes } from '../core/format';
 import { chooseWasmThreads } from '../core/wasm-threads';
 import { AppError, type ErrorCode } from '../core/errors';
-import type {
-  CachedModelInfo,
-  Engine,
-  FinishReason,
-  GenerateRequest,
-  GenerateResult,
-  LoadedModel,
-  LoadProgress,
-  ModelSpec,
-  WllamaModelSpec,
+import {
+  REPEAT_PENALTY_WINDOW,
+  type CachedModelInfo,
+  type Engine,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LoadedModel,
+  type LoadProgress,
+  type ModelSpec,
+  type WllamaModelSpec,
 } from './engine';
 
 /**
@@ -297,6 +298,10 @@ export class WllamaEngine implements Engine {
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
+      // llama.cpp's own names for them (wllama passes the body to its server code as it is).
+      ...(request.repeatPenalty === undefined
+        ? {}
+        : { repeat_penalty: request.repeatPenalty, repeat_last_n: REPEAT_PENALTY_WINDOW }),
       ...(request.jsonSchema === undefined
         ? {}
         : {

@@ -1,6 +1,7 @@
 import { fitToContext, type ConversationTurn } from '../core/chat/context-window';
 import { StreamBatcher, frameSchedule, type Schedule } from '../core/chat/stream-batcher';
 import {
+  CHAT_REPEAT_PENALTY,
   CHAT_TEMPERATURE,
   MAX_REPLY_TOKENS,
   personalizedSystemPrompt,
@@ -333,7 +334,12 @@ export class Assistant implements AssistantApi {
           };
           this.#saveProgress = persist;
           const result = await engine.generate(
-            { messages: prompt.messages, maxTokens: reserve, temperature: CHAT_TEMPERATURE },
+            {
+              messages: prompt.messages,
+              maxTokens: reserve,
+              temperature: CHAT_TEMPERATURE,
+              repeatPenalty: CHAT_REPEAT_PENALTY,
+            },
             (delta) => {
               timing.firstTokenAt ??= now();
               text += delta;
@@ -359,6 +365,7 @@ export class Assistant implements AssistantApi {
             status: result.finishReason === 'abort' ? 'stopped' : 'complete',
             stats,
             droppedTurns: prompt.droppedTurns,
+            ...(result.finishReason === 'length' ? { cutOff: true } : {}),
             modelId: loaded.spec.id,
           });
           return {

@@ -53,15 +53,23 @@ export class ScriptedEngine implements Engine {
       : (this.replies.shift() ?? 'Hello from the scripted engine.');
     const tokens = script.match(/\S+\s*/g) ?? [];
     let text = '';
+    let written = 0;
+    let cutOff = false;
     for (const token of tokens) {
       await this.betweenTokens();
       if (signal.aborted) break;
+      // Like a real engine, a reply longer than the request allows ends at the limit.
+      if (request.maxTokens !== undefined && written === request.maxTokens) {
+        cutOff = true;
+        break;
+      }
       text += token;
+      written++;
       onDelta(token);
     }
     return {
       text,
-      finishReason: signal.aborted ? 'abort' : 'stop',
+      finishReason: signal.aborted ? 'abort' : cutOff ? 'length' : 'stop',
       promptTokens: request.messages.length,
       completionTokens: text.split(/\s+/).filter(Boolean).length,
     };

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { MAX_REPLY_TOKENS } from '../../src/core/chat/system-prompt';
 import { SMOLLM2_FILE } from '../fixtures/fetch-smollm2';
 import { PersonaApp } from './pages/persona-app';
 
@@ -38,8 +39,18 @@ test('a real model answers on topic, stops by itself, and can be stopped and reg
   await expect(app.modelBadge).toContainText('wasm');
 
   await app.typeAndSend('What is the capital of France?');
-  await app.waitForReplyToFinish(REPLY_TIMEOUT);
+  // A sampled reply of a 135M model still loops now and then, even with the repeat penalty (2 in
+  // 48 replies, `npm run bench:repetition`). Such a reply must say it was cut off, and Regenerate
+  // samples another; three loops in a row would be a regression worth failing on.
   const reply = app.lastReply();
+  const cutOff = reply.getByText('Cut off: the reply reached the length limit');
+  for (let attempt = 1; ; attempt++) {
+    await app.waitForReplyToFinish(REPLY_TIMEOUT);
+    if ((await cutOff.count()) === 0) break;
+    expect(attempt, 'three replies in a row ran into the length limit').toBeLessThan(3);
+    await reply.getByRole('button', { name: 'Regenerate' }).click();
+    await expect(reply).toHaveAttribute('data-status', 'streaming');
+  }
   // It ended with the model's own stop token: complete, not cut off at the token limit.
   await expect(reply).toHaveAttribute('data-status', 'complete');
   const text = await reply.locator('.content').innerText();
@@ -49,7 +60,7 @@ test('a real model answers on topic, stops by itself, and can be stopped and reg
   expect(wordShare(text)).toBeGreaterThan(0.7);
   const tokens = Number(/(\d+) tokens/u.exec(await reply.locator('.meta').innerText())?.[1]);
   expect(tokens).toBeGreaterThan(1);
-  expect(tokens).toBeLessThan(1024);
+  expect(tokens).toBeLessThan(MAX_REPLY_TOKENS);
 
   // Stop keeps what was written; Regenerate writes the reply again.
   await app.startNewChat();

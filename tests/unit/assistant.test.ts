@@ -90,6 +90,25 @@ describe('Assistant', () => {
     expect(reply?.content).toBe('one two ');
   });
 
+  it('marks a reply that ran into the length limit as cut off, not as finished by the model', async () => {
+    // A quarter of the window is the reply's share: 100 tokens here.
+    ctx.engine.contextWindow = 400;
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    ctx.engine.replies = ['la '.repeat(300), 'Short answer.'];
+    const request = await conversationWithQuestion(ctx.db, 'Sing');
+    const outcome = await ctx.assistant.chat.reply(request, () => undefined);
+    expect(outcome.finishReason).toBe('length');
+    const cut = (await listMessages(ctx.db, request.conversationId)).at(-1);
+    expect(cut).toMatchObject({ status: 'complete', cutOff: true, content: 'la '.repeat(100) });
+
+    // The next ending of the same message replaces the mark.
+    const again = await ctx.assistant.chat.reply(request, () => undefined);
+    expect(again.finishReason).toBe('stop');
+    const reply = (await listMessages(ctx.db, request.conversationId)).at(-1);
+    expect(reply?.content).toBe('Short answer.');
+    expect(reply?.cutOff).toBeUndefined();
+  });
+
   it('records a failed reply with its error code and rethrows it typed', async () => {
     await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
     ctx.engine.failNextGenerate = new AppError('device-lost', 'GPU went away');

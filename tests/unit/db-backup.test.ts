@@ -55,6 +55,7 @@ async function seeded(): Promise<PersonaDatabase> {
     error: { code: 'engine', message: 'Out of memory' },
     modelId: 'tiny',
     droppedTurns: 2,
+    cutOff: true,
     stats: { promptTokens: 10, completionTokens: 5, tokensPerSecond: 12.5 },
   });
   const field = makeField({

@@ -291,6 +291,7 @@ describe('prepareRegenerate', () => {
           error: { code: 'unknown', message: 'Broke' },
           stats,
           droppedTurns: 1,
+          cutOff: true,
           modelId: 'tiny.gguf',
         },
       ],

@@ -240,6 +240,7 @@ describe('request and config helpers', () => {
       maxTokens: 64,
       temperature: 0.2,
       seed: 7,
+      repeatPenalty: 1.1,
       jsonSchema: schema,
     });
     expect(request).toEqual({
@@ -252,6 +253,7 @@ describe('request and config helpers', () => {
       max_tokens: 64,
       temperature: 0.2,
       seed: 7,
+      repetition_penalty: 1.1,
       response_format: { type: 'json_object', schema: JSON.stringify(schema) },
     });
   });

@@ -5,6 +5,7 @@ import {
   type ConversationTurn,
 } from '../chat/context-window';
 import {
+  CHAT_REPEAT_PENALTY,
   CHAT_TEMPERATURE,
   MAX_REPLY_TOKENS,
   baseSystemPrompt,
@@ -350,6 +351,7 @@ export class BenchProtocol {
         messages: prompt.messages,
         maxTokens: reserve,
         temperature: CHAT_TEMPERATURE,
+        repeatPenalty: CHAT_REPEAT_PENALTY,
         seed: deriveSeed(this.#deps.run.settings.seed, key),
       },
       step,
