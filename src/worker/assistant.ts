@@ -175,6 +175,9 @@ export class Assistant implements AssistantApi {
       const controller = new AbortController();
       this.#loading = controller;
       try {
+        // A profile update gives the engine back (its job returns to the queue) before the model
+        // under it is replaced, instead of failing half-way through an unload.
+        await this.#optimizer.preempt();
         const engine = await this.#engineFor(spec.engine);
         if (this.#engine && this.#engine !== engine) await this.#engine.unload();
         this.#engine = null;
@@ -184,6 +187,8 @@ export class Assistant implements AssistantApi {
         this.#engine = engine;
         this.#loaded = loaded;
         this.#tokenCounts.clear();
+        // Jobs that waited for a model, or were pre-empted by this load, run on the new one.
+        void this.#optimizer.runPending().catch(() => undefined);
         return loaded;
       } finally {
         if (this.#loading === controller) this.#loading = null;
@@ -195,6 +200,7 @@ export class Assistant implements AssistantApi {
     },
     unload: async () => {
       this.#replying?.abort();
+      await this.#optimizer.preempt();
       const engine = this.#engine;
       this.#engine = null;
       this.#loaded = null;

@@ -166,8 +166,15 @@ export class ProfileOptimizer {
   /** Runs queued jobs one by one until the queue is empty, a reply pre-empts, or no model is loaded. */
   async runPending(): Promise<LearningOutcome> {
     if (this.#paused) return emptyOutcome();
-    const run = this.#track(() => this.#deps.tryLock(OPTIMIZER_LOCK, () => this.#drain()));
-    this.#draining = run.catch(() => undefined);
+    const run = this.#track(() =>
+      this.#deps.tryLock(OPTIMIZER_LOCK, () => {
+        // Only a run that got the lock is one `preempt` must wait for: a call that found the
+        // lock taken (this tab's own run, say) must not replace it with its settled promise.
+        const draining = this.#drain();
+        this.#draining = draining.catch(() => undefined);
+        return draining;
+      }),
+    );
     // Someone holds the lock: an update is running, and it drains the queue after its job.
     return (await run) ?? { ...emptyOutcome(), waiting: 'another-update' };
   }

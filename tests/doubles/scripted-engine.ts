@@ -43,11 +43,28 @@ export class ScriptedEngine implements Engine {
     signal: AbortSignal,
   ): Promise<GenerateResult> {
     this.requests.push(request);
+    // Like the real engines: one generation at a time, so a test sees a caller that did not wait.
+    if (this.#generating) throw new AppError('busy', 'The model is already writing a reply.');
     if (this.failNextGenerate) {
       const error = this.failNextGenerate;
       this.failNextGenerate = null;
       throw error;
     }
+    this.#generating = true;
+    try {
+      return await this.#write(request, onDelta, signal);
+    } finally {
+      this.#generating = false;
+    }
+  }
+
+  #generating = false;
+
+  async #write(
+    request: GenerateRequest,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerateResult> {
     const script = this.respond
       ? await this.respond(request)
       : (this.replies.shift() ?? 'Hello from the scripted engine.');

@@ -294,6 +294,79 @@ describe('learning never loses a session (issue 12)', () => {
     expect(await ctx.db.jobs.get('orphan')).toMatchObject({ status: 'done' });
   });
 
+  it('a reply waits for a running update even after a second run found the lock taken (issue 9)', async () => {
+    // Web Locks as the browser has them: a second request for a held lock is refused.
+    const held = new Set<string>();
+    const ctx = await setup({
+      tryLock: async (name, work) => {
+        if (held.has(name)) return null;
+        held.add(name);
+        try {
+          return await work();
+        } finally {
+          held.delete(name);
+        }
+      },
+    });
+    await threeSessions(ctx);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    ctx.engine.replies.push(berlin, 'Sure.', berlin);
+    ctx.engine.betweenTokens = () => gate;
+    const running = ctx.assistant.learning.schedule({ activeConversationId: null });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The app's timer runs the queue again meanwhile; the lock is taken, so it only says so.
+    expect(await ctx.assistant.learning.schedule({ activeConversationId: null })).toMatchObject({
+      jobs: 0,
+      waiting: 'another-update',
+    });
+
+    ctx.engine.betweenTokens = () => Promise.resolve();
+    const conversation = await createConversation(ctx.db);
+    const sent = await sendUserMessage(ctx.db, conversation.id, 'Quick question');
+    const reply = ctx.assistant.chat.reply(
+      { conversationId: conversation.id, messageId: sent.assistantMessageId },
+      () => undefined,
+    );
+    // Long enough for a reply that does not wait to reach the engine the update still holds.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    await expect(reply).resolves.toMatchObject({ finishReason: 'stop' });
+    expect((await running).preempted).toBe(true);
+    await expect
+      .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
+      .toMatchObject({ value: 'Berlin' });
+    expect((await listJobs(ctx.db)).map((job) => job.status)).toEqual(['done']);
+  });
+
+  it('loading another model during an update puts its job back, and it learns on the new model (issue 9)', async () => {
+    const ctx = await setup();
+    await threeSessions(ctx);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    ctx.engine.replies.push(berlin, berlin);
+    ctx.engine.betweenTokens = () => gate;
+    const running = ctx.assistant.learning.schedule({ activeConversationId: null });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const other = { ...makeWllamaSpec(), id: 'other.gguf', label: 'Other' };
+    const loading = ctx.assistant.models.load(other, () => undefined);
+    ctx.engine.betweenTokens = () => Promise.resolve();
+    release();
+    await loading;
+    expect(await running).toMatchObject({ preempted: true, failed: 0 });
+    expect(ctx.engine.loaded?.id).toBe('other.gguf');
+    await expect
+      .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
+      .toMatchObject({ value: 'Berlin' });
+    expect((await listJobs(ctx.db)).map((job) => [job.status, job.attempts])).toEqual([
+      ['done', 1],
+    ]);
+  });
+
   it('says an update is queued behind a running one when another holds the lock', async () => {
     const ctx = await setup({ tryLock: () => Promise.resolve(null) });
     await threeSessions(ctx);
