@@ -45,4 +45,36 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The worker is the only writer of IndexedDB (issue 9): the page reads with live queries and
+    // asks the worker for every change, through the contract. Its implementation stays its own.
+    files: ['src/state/**', 'src/ui/**', 'src/App.svelte', 'src/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/db', '**/db/*'],
+              importNamePattern:
+                '^(add|set|create|delete|remove|rename|send|prepare|finish|save|mark|commit|resolve|enqueue|claim|requeue|fail|complete|import|wipe|update|record|forget|touch|keep)',
+              message:
+                'Only the worker writes the database: add a handler to the worker contract (src/worker/contract.ts).',
+            },
+            {
+              group: [
+                '**/worker/*',
+                '!**/worker/contract',
+                '!**/worker/lock-names',
+                '!**/worker/error-transfer',
+                '!**/worker/assistant.worker.ts?worker&url',
+              ],
+              message:
+                'The page talks to the worker through the contract (src/worker/contract.ts), never its implementation.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

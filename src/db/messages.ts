@@ -114,26 +114,6 @@ export async function saveReplyProgress(
   );
 }
 
-/**
- * Stores the text a page has shown of a reply still streaming, when it is more than what was
- * stored. The page calls it itself as it is hidden or closed: a message to the worker would race
- * the worker's end, and a closed tab's worker is stopped before it can write. Never shortens a
- * reply the worker saved further, and never touches one that ended.
- */
-export async function keepShownReply(
-  db: PersonaDatabase,
-  messageId: string,
-  shown: string,
-): Promise<void> {
-  await withStorageErrors(() =>
-    db.messages
-      .where('id')
-      .equals(messageId)
-      .and((message) => message.status === 'streaming' && message.content.length < shown.length)
-      .modify({ content: shown }),
-  );
-}
-
 export interface ReplyEnding {
   status: Exclude<MessageStatus, 'streaming'>;
   /** The final text; when left out, the text saved so far stays. */

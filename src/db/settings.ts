@@ -105,6 +105,27 @@ export async function setSetting<K extends SettingKey>(
   await withStorageErrors(() => db.settings.put({ key, value }));
 }
 
+/**
+ * Stores several settings at once, all or none: every value is checked before any is written, and
+ * the writes share one transaction.
+ */
+export async function setSettings(db: PersonaDatabase, change: Partial<Settings>): Promise<void> {
+  const rows: SettingRow[] = [];
+  for (const key of Object.keys(change) as SettingKey[]) {
+    const value = change[key];
+    if (value === undefined) continue;
+    if (!Object.hasOwn(VALIDATORS, key)) {
+      throw new InvalidRequestError('invalid-setting', `There is no setting called ${key}.`);
+    }
+    if (!isValidSetting(key, value)) {
+      throw new InvalidRequestError('invalid-setting', invalidSettingMessage(key));
+    }
+    rows.push({ key, value });
+  }
+  if (rows.length === 0) return;
+  await withStorageErrors(() => db.settings.bulkPut(rows));
+}
+
 /** Every setting, stored values over defaults. Safe to call inside `liveQuery`. */
 export async function getAllSettings(db: PersonaDatabase): Promise<Settings> {
   const rows = new Map((await db.settings.toArray()).map((row) => [row.key, row]));

@@ -1,20 +1,13 @@
 /**
  * The browser side of "Your data is yours": the backup file as a download, and erasing every
- * trace of Persona from this origin. The database work itself is in `db/backup.ts`; what lives
- * outside IndexedDB (allowed hosts in localStorage, model files in Cache Storage and the
- * origin-private file system) is handled here because the worker's `db/` cannot reach it.
+ * trace of Persona from this origin. The database work itself is the worker's (`data.importBackup`,
+ * `data.eraseDatabases`), the only writer of IndexedDB; what lives outside it (allowed hosts in
+ * localStorage, model files in Cache Storage and the origin-private file system) is handled here.
  */
-import {
-  exportEverything,
-  importEverything,
-  wipeDatabase,
-  type Backup,
-  type PersonaDatabase,
-} from '../db';
+import { exportEverything, type Backup, type PersonaDatabase } from '../db';
 import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
 import { isAppShellCache } from './app-shell-cache';
-import { openLabDatabase, wipeLabDatabase } from '../db/lab';
 import { announce, untilOtherTabsStopped } from './data-replacement';
 
 /**
@@ -62,12 +55,8 @@ export async function downloadBackup(db: PersonaDatabase): Promise<void> {
  * database import succeeded, so a failed import changes nothing at all. The caller reloads: the
  * page's Content Security Policy and every view were built from the old data.
  */
-export async function restoreBackup(
-  db: PersonaDatabase,
-  backup: Backup,
-  worker: WorkerBeforeReplace,
-): Promise<void> {
-  await withWorkersQuiet(worker, () => importEverything(db, backup));
+export async function restoreBackup(backup: Backup, worker: WorkerBeforeReplace): Promise<void> {
+  await withWorkersQuiet(worker, () => worker.api.data.importBackup(backup));
   setUserAllowedHosts(backup.allowedHosts);
   announce('replaced');
 }
@@ -80,20 +69,8 @@ export async function restoreBackup(
  * sessionStorage. Returns the names of what could not be removed after the database was erased,
  * for example a model file the worker still holds open; a reload releases it.
  */
-export async function eraseEverything(
-  db: PersonaDatabase,
-  worker: WorkerBeforeReplace,
-): Promise<string[]> {
-  await withWorkersQuiet(worker, async () => {
-    await wipeDatabase(db);
-    // Benchmark runs are not the user's data but were made on this device: they go too.
-    const lab = openLabDatabase();
-    try {
-      await wipeLabDatabase(lab);
-    } finally {
-      lab.close();
-    }
-  });
+export async function eraseEverything(worker: WorkerBeforeReplace): Promise<string[]> {
+  await withWorkersQuiet(worker, () => worker.api.data.eraseDatabases());
   // The loaded model's files are open in the worker; unloading lets them be removed below.
   await worker.api.models.unload().catch(() => undefined);
   const leftOver: string[] = [];

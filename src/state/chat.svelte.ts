@@ -2,25 +2,15 @@ import * as Comlink from 'comlink';
 import { AppError } from '../core/errors';
 import type { ChatMessage } from '../engine/engine';
 import {
-  createConversation,
-  deleteConversation,
   fieldsLearnedOnlyFrom,
-  getConversation,
-  keepShownReply,
   listConversations,
   listMessages,
-  markInterruptedReplies,
-  prepareRegenerate,
-  renameConversation,
-  sendUserMessage,
-  setSetting,
   type Conversation,
   type Message,
   type PersonaDatabase,
 } from '../db';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
-import { replyLockName } from '../worker/assistant';
 
 interface Streaming {
   messageId: string;
@@ -114,8 +104,7 @@ export class ChatState {
 
   /** Replies left 'streaming' by a crash or closed tab, whose generator no longer holds its lock. */
   async recoverInterruptedReplies(): Promise<void> {
-    const held = ((await navigator.locks.query()).held ?? []).map((lock) => lock.name ?? '');
-    await markInterruptedReplies(this.#db, (messageId) => held.includes(replyLockName(messageId)));
+    await this.#client.api.conversations.recoverInterrupted();
   }
 
   select(conversationId: string | null): void {
@@ -126,17 +115,19 @@ export class ChatState {
     this.#messages = conversationId
       ? new LiveValue(() => listMessages(this.#db, conversationId), [])
       : null;
-    void setSetting(this.#db, 'activeConversationId', conversationId);
+    void this.#client.api.conversations.setActive(conversationId).catch(() => undefined);
   }
 
   /** A temporary conversation is neither personalized nor learned from. */
   async newConversation(temporary = false): Promise<void> {
-    const conversation = await createConversation(this.#db, { temporary });
-    this.select(conversation.id);
+    const conversation = await this.#guard(() =>
+      this.#client.api.conversations.create({ temporary }),
+    );
+    if (conversation) this.select(conversation.id);
   }
 
   async rename(conversationId: string, title: string): Promise<void> {
-    await this.#guard(() => renameConversation(this.#db, conversationId, title));
+    await this.#guard(() => this.#client.api.conversations.rename(conversationId, title));
   }
 
   async remove(conversationId: string): Promise<void> {
@@ -144,7 +135,7 @@ export class ChatState {
     // Asked before deleting: afterwards the evidence that ties fields to it is gone.
     const learnedOnlyHere = await fieldsLearnedOnlyFrom(this.#db, conversationId);
     const forget = learnedOnlyHere.length > 0 ? await this.confirmForget(learnedOnlyHere) : [];
-    await this.#guard(() => deleteConversation(this.#db, conversationId));
+    await this.#guard(() => this.#client.api.conversations.remove(conversationId));
     if (forget.length > 0) await this.forgetFields(forget);
     if (conversationId === this.#activeId) {
       const next = this.conversations.value.find((c) => c.id !== conversationId);
@@ -154,25 +145,21 @@ export class ChatState {
 
   async send(text: string): Promise<void> {
     if (this.#generating) return;
-    let conversationId = this.#activeId;
     // The remembered conversation may not be stored (an import without it, a deletion in
-    // another tab): the message starts a new one instead of being refused (issue 12).
-    if (conversationId && !(await getConversation(this.#db, conversationId))) {
-      conversationId = null;
-    }
-    if (!conversationId) {
-      conversationId = (await createConversation(this.#db)).id;
-      this.select(conversationId);
-    }
-    const id = conversationId;
-    const sent = await this.#guard(() => sendUserMessage(this.#db, id, text));
-    if (sent) await this.#reply(id, sent.assistantMessageId);
+    // another tab): the worker starts a new one instead of refusing the message (issue 12).
+    const activeId = this.#activeId;
+    const sent = await this.#guard(() => this.#client.api.conversations.send(activeId, text));
+    if (!sent) return;
+    this.select(sent.conversationId);
+    await this.#reply(sent.conversationId, sent.assistantMessageId);
   }
 
   async regenerate(): Promise<void> {
     const conversationId = this.#activeId;
     if (!conversationId || this.#generating) return;
-    const messageId = await this.#guard(() => prepareRegenerate(this.#db, conversationId));
+    const messageId = await this.#guard(() =>
+      this.#client.api.conversations.prepareRegenerate(conversationId),
+    );
     if (messageId) await this.#reply(conversationId, messageId);
   }
 
@@ -186,18 +173,12 @@ export class ChatState {
   }
 
   /**
-   * Stores the reply streaming now, at least as far as it was shown: the page is being hidden or
-   * closed, and a hidden tab may be discarded without another event.
+   * Stores the reply streaming now, as far as the worker has generated it (never less than was
+   * shown): the page is being hidden, and a hidden tab may be discarded without another event.
    */
   async saveShownReply(): Promise<void> {
-    const streaming = this.#streaming;
-    if (!this.#generating || !streaming) return;
-    // Both: the page's own write starts at once and survives a worker stopped with the page; the
-    // worker's holds what was generated beyond what was shown, when it gets the time.
-    await Promise.all([
-      keepShownReply(this.#db, streaming.messageId, streaming.text),
-      this.#client.api.chat.saveProgress(),
-    ]);
+    if (!this.#generating) return;
+    await this.#client.api.chat.saveProgress();
   }
 
   async #reply(conversationId: string, messageId: string): Promise<void> {

@@ -4,9 +4,8 @@
  * replies and profile updates hold tell when they have. Afterwards they reload, as the tab that
  * replaced the data does, since everything they show was read from the old data.
  */
-import { replyLockName } from '../worker/assistant';
-import { OPTIMIZER_LOCK } from '../worker/profile-optimizer';
 import type { DataApi } from '../worker/contract';
+import { OPTIMIZER_LOCK, REPLY_LOCK_PREFIX } from '../worker/lock-names';
 
 export const DATA_CHANNEL = 'persona-data';
 
@@ -15,8 +14,6 @@ export type DataAnnouncement = 'replacing' | 'kept' | 'replaced';
 
 /** How long another tab may take to stop before the import or erase goes ahead anyway. */
 export const OTHER_TABS_TIMEOUT_MS = 10_000;
-
-const REPLY_LOCK_PREFIX = replyLockName('');
 
 /**
  * One channel per page for sending and receiving: a channel never receives its own messages, so

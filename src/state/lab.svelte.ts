@@ -12,7 +12,6 @@ import {
   type BenchSettings,
 } from '../core/bench/types';
 import {
-  deleteRun,
   listRuns,
   openLabDatabase,
   runPersonaResults,
@@ -255,7 +254,7 @@ export class LabState {
 
   async remove(runId: string): Promise<void> {
     if (this.#selectedRunId === runId) this.select(null);
-    await deleteRun(this.#db, runId);
+    await this.#lab().remove(runId);
   }
 
   dispose(): void {

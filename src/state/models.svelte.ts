@@ -1,11 +1,8 @@
 import * as Comlink from 'comlink';
 import { AppError } from '../core/errors';
 import {
-  addCustomModel,
   getAllSettings,
   listCustomModels,
-  removeCustomModel,
-  setSetting,
   type CustomModel,
   type PersonaDatabase,
   type Settings,
@@ -145,7 +142,6 @@ export class ModelsState {
       );
       this.#selected = spec;
       loaded = true;
-      await setSetting(this.#db, 'selectedModel', spec);
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code !== 'aborted') this.#failure = { spec, error: appError };
@@ -198,12 +194,12 @@ export class ModelsState {
     const taken = [...existing.map((m) => m.id), ...catalogSpecs().map((s) => s.id)];
     let id = spec.id;
     for (let n = 2; taken.includes(id); n++) id = `${spec.id} (${n})`;
-    await addCustomModel(this.#db, { id, label, spec: { ...spec, id } });
+    await this.#client.api.models.addCustom({ id, label, spec: { ...$state.snapshot(spec), id } });
   }
 
   async removeCustom(model: CustomModel): Promise<void> {
     if (this.isCached(model.spec)) await this.deleteCached(model.spec);
-    await removeCustomModel(this.#db, model.id);
+    await this.#client.api.models.removeCustom(model.id);
   }
 
   /**

@@ -1,38 +1,19 @@
 import { AppError } from '../core/errors';
-import { asSentence } from '../core/format';
+import { exportProfile } from '../core/profile/import-export';
+import type { AppliedChange, Profile, ProfileRevision } from '../core/profile/types';
 import {
-  addSection,
-  applyChanges,
-  removeSection,
-  setFieldLocked,
-  userRemoveChange,
-  userSetChange,
-  type ApplyResult,
-} from '../core/profile/apply';
-import { diffProfiles } from '../core/profile/diff';
-import { exportProfile, MAX_IMPORT_CHARS, parseProfileImport } from '../core/profile/import-export';
-import { revertChanges } from '../core/profile/revert';
-import type {
-  AppliedChange,
-  Profile,
-  ProfileRevision,
-  RevisionOrigin,
-} from '../core/profile/types';
-import {
-  commitRevision,
   getAllSettings,
   getProfile,
   listJobs,
   listPendingProposals,
   listRevisions,
-  resolveProposal,
-  setSetting,
   type Job,
   type PersonaDatabase,
   type Proposal,
   type Settings,
 } from '../db';
 import { DEFAULT_SETTINGS } from '../db/settings';
+import type { EditOutcome, ProfileEdit } from '../worker/contract';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
 import { learningNotice } from './learning-notice';
@@ -105,21 +86,11 @@ export class ProfileState {
   }
 
   setField(section: string, key: string, value: string): Promise<void> {
-    return this.#edit(
-      (profile, now) =>
-        applyChanges(profile, [userSetChange(section, key, value)], { actor: 'user', now }),
-      'user',
-      `Set ${key}`,
-    );
+    return this.#edit({ kind: 'set', section, key, value });
   }
 
   removeField(section: string, key: string): Promise<void> {
-    return this.#edit(
-      (profile, now) =>
-        applyChanges(profile, [userRemoveChange(section, key)], { actor: 'user', now }),
-      'user',
-      `Forgot ${key}`,
-    );
+    return this.#edit({ kind: 'remove', fields: [{ section, key }], summary: `Forgot ${key}` });
   }
 
   /** Forgets several fields in one revision, e.g. what was learned only from a deleted chat. */
@@ -127,82 +98,45 @@ export class ProfileState {
     fields: readonly { section: string; key: string }[],
     summary: string,
   ): Promise<void> {
-    return this.#edit(
-      (profile, now) =>
-        applyChanges(
-          profile,
-          fields.map((f) => userRemoveChange(f.section, f.key)),
-          { actor: 'user', now },
-        ),
-      'user',
-      summary,
-    );
+    return this.#edit({ kind: 'remove', fields: [...fields], summary });
   }
 
   toggleLock(section: string, key: string): Promise<void> {
-    return this.#edit(
-      (profile, now) => {
-        const field = profile.sections.find((s) => s.name === section)?.fields[key];
-        return setFieldLocked(profile, section, key, !(field?.locked ?? false), now);
-      },
-      'user',
-      `Lock or unlock ${key}`,
-    );
+    return this.#edit({ kind: 'lock', section, key });
   }
 
   async addSection(name: string): Promise<void> {
-    // An empty section changes no field, so it is saved without a history entry.
-    await this.#edit(
-      (profile, now) => addSection(profile, name, now),
-      'user',
-      `Added section ${name}`,
-      true,
-    );
+    await this.#edit({ kind: 'add-section', name });
   }
 
   async removeSection(name: string): Promise<void> {
-    await this.#edit(
-      (profile, now) => removeSection(profile, name, now),
-      'user',
-      `Removed section ${name}`,
-      true,
-    );
+    await this.#edit({ kind: 'remove-section', name });
   }
 
   revertRevision(revision: ProfileRevision): Promise<void> {
-    return this.#revert(revision.changes, `Undid #${revision.number}`);
+    return this.#edit({ kind: 'revert', revisionId: revision.id });
   }
 
   revertChange(revision: ProfileRevision, change: AppliedChange): Promise<void> {
-    return this.#revert([change], `Reverted ${change.key} from #${revision.number}`);
+    // By field, not identity: the UI's copy of the revision is a reactive proxy of its own.
+    const changeIndex = revision.changes.findIndex(
+      (c) => c.section === change.section && c.key === change.key,
+    );
+    return this.#edit({
+      kind: 'revert',
+      revisionId: revision.id,
+      ...(changeIndex >= 0 ? { changeIndex } : {}),
+    });
   }
 
   async accept(proposal: Proposal): Promise<void> {
     await this.#guard(async () => {
-      const { profile, revision } = await getProfile(this.#db);
-      // Checked again now: the user may have locked or edited the field since it was proposed.
-      const result = applyChanges(profile, [proposal.change], {
-        actor: 'optimizer',
-        now: Date.now(),
-      });
-      if (result.applied.length === 0) {
-        await resolveProposal(this.#db, proposal.id, 'rejected');
-        this.#error = `Not applied: ${result.rejected[0]?.detail ?? 'it no longer fits the profile'}.`;
-        return;
-      }
-      await this.#commit(
-        revision,
-        result.profile,
-        'review',
-        result.applied,
-        `Accepted ${proposal.change.key}`,
-        [proposal.id],
-      );
+      this.#show(await this.#client.api.profile.acceptProposal(proposal.id));
     });
   }
 
   async reject(proposal: Proposal): Promise<void> {
-    await this.#guard(() => resolveProposal(this.#db, proposal.id, 'rejected'));
+    await this.#guard(() => this.#client.api.profile.rejectProposal(proposal.id));
   }
 
   async updateNow(activeConversationId: string | null): Promise<void> {
@@ -231,23 +165,7 @@ export class ProfileState {
   }
 
   async updateSettings(change: Partial<LearningSettingsValue>): Promise<void> {
-    await this.#guard(async () => {
-      const {
-        personalization,
-        learningMode,
-        optimizeEvery,
-        sessionIdleMinutes,
-        profileTokenBudget,
-      } = change;
-      if (personalization !== undefined)
-        await setSetting(this.#db, 'personalization', personalization);
-      if (learningMode !== undefined) await setSetting(this.#db, 'learningMode', learningMode);
-      if (optimizeEvery !== undefined) await setSetting(this.#db, 'optimizeEvery', optimizeEvery);
-      if (sessionIdleMinutes !== undefined)
-        await setSetting(this.#db, 'sessionIdleMinutes', sessionIdleMinutes);
-      if (profileTokenBudget !== undefined)
-        await setSetting(this.#db, 'profileTokenBudget', profileTokenBudget);
-    });
+    await this.#guard(() => this.#client.api.profile.updateSettings(change));
   }
 
   exportJson(): string {
@@ -262,72 +180,23 @@ export class ProfileState {
 
   /** Replaces the profile with an imported one, as one revision that can be undone. */
   async importText(text: string): Promise<boolean> {
-    if (text.length > MAX_IMPORT_CHARS) {
-      this.#error = `The file is too large to be a profile (over ${MAX_IMPORT_CHARS.toLocaleString()} characters). Nothing was changed.`;
-      return false;
-    }
-    const parsed = parseProfileImport(text, Date.now());
-    if (!parsed.ok) {
-      this.#error = `This file cannot be imported: ${asSentence(parsed.error)} Nothing was changed.`;
-      return false;
-    }
-    const imported = parsed.profile;
     let done = false;
     await this.#guard(async () => {
-      const { profile, revision } = await getProfile(this.#db);
-      const changes = diffProfiles(profile, imported);
-      const what = parsed.format === 'personabench' ? 'PersonaBench persona' : 'profile';
-      await this.#commit(revision, imported, 'import', changes, `Imported a ${what}`);
-      done = true;
+      const outcome = await this.#client.api.profile.edit({ kind: 'import', text });
+      this.#show(outcome);
+      done = outcome.changed;
     });
     return done;
   }
 
-  async #revert(changes: readonly AppliedChange[], summary: string): Promise<void> {
-    // `force`: undoing restores what the user saw before, even if the field changed since.
-    await this.#edit(
-      (profile, now) => {
-        const result = revertChanges(profile, changes, now, { force: true });
-        return { profile: result.profile, applied: result.applied, rejected: [] };
-      },
-      'revert',
-      summary,
-    );
-  }
-
-  async #edit(
-    change: (profile: Profile, now: number) => ApplyResult,
-    origin: RevisionOrigin,
-    summary: string,
-    allowNoChanges = false,
-  ): Promise<void> {
+  async #edit(edit: ProfileEdit): Promise<void> {
     await this.#guard(async () => {
-      const { profile, revision } = await getProfile(this.#db);
-      const result = change(profile, Date.now());
-      if (result.applied.length === 0 && !(allowNoChanges && result.rejected.length === 0)) {
-        const why = result.rejected[0]?.detail;
-        if (why) this.#error = `Not changed: ${why}.`;
-        return;
-      }
-      await this.#commit(revision, result.profile, origin, result.applied, summary);
+      this.#show(await this.#client.api.profile.edit(edit));
     });
   }
 
-  /** Stores a new profile as the next revision; refused if another tab or the optimizer got there first. */
-  async #commit(
-    expectedRevision: number,
-    profile: Profile,
-    origin: RevisionOrigin,
-    changes: AppliedChange[],
-    summary: string,
-    proposalsResolved?: string[],
-  ): Promise<void> {
-    await commitRevision(this.#db, {
-      expectedRevision,
-      profile,
-      revision: { id: crypto.randomUUID(), createdAt: Date.now(), origin, changes, summary },
-      ...(proposalsResolved ? { proposalsResolved } : {}),
-    });
+  #show(outcome: EditOutcome): void {
+    if (outcome.refused) this.#error = outcome.refused;
   }
 
   async #guard(work: () => Promise<unknown>): Promise<void> {

@@ -9,23 +9,39 @@ import {
 import { AppError, serializeError } from '../core/errors';
 import {
   DEFAULT_STALE_JOB_MS,
+  addCustomModel,
+  createConversation,
+  deleteConversation,
   finishReply,
   getAllSettings,
   getConversation,
   getProfile,
+  importEverything,
   listMessages,
+  markInterruptedReplies,
+  prepareRegenerate,
+  removeCustomModel,
+  renameConversation,
   saveReplyProgress,
+  sendUserMessage,
+  setSetting,
+  setSettings,
+  wipeDatabase,
   type PersonaDatabase,
 } from '../db';
 import { probeDevice } from '../engine/device';
 import type { ChatMessage, Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
-import { openLabDatabase, type LabDatabase } from '../db/lab';
+import { openLabDatabase, wipeLabDatabase, type LabDatabase } from '../db/lab';
 import { LabRunner } from './lab-runner';
+import { replyLockName } from './lock-names';
+import { ProfileEditor } from './profile-editor';
 import { ProfileOptimizer } from './profile-optimizer';
 import type {
   AssistantApi,
   ChatApi,
+  ConversationsApi,
   DataApi,
+  ProfileApi,
   DeviceApi,
   LabApi,
   LearningApi,
@@ -53,6 +69,8 @@ export interface AssistantDeps {
   labDb?: () => LabDatabase;
   /** The app's version, recorded with every benchmark run. */
   appVersion?: string;
+  /** Whether some tab is still writing the reply `messageId` (default: its Web Lock is held). */
+  isReplyAlive?: (messageId: string) => Promise<boolean>;
   /**
    * How long a job marked running must be silent before a run takes it over. With the default
    * `tryLock` on Web Locks, 0: the lock a crashed tab held is released with it (issue 12).
@@ -63,11 +81,6 @@ export interface AssistantDeps {
 function lazyLabDatabase(): () => LabDatabase {
   let db: LabDatabase | null = null;
   return () => (db ??= openLabDatabase());
-}
-
-/** Name of the Web Lock held while the reply for `messageId` is being generated. */
-export function replyLockName(messageId: string): string {
-  return `persona-reply:${messageId}`;
 }
 
 const webLocks = (): LockManager | undefined =>
@@ -84,6 +97,14 @@ const defaultTryLock = <T>(name: string, work: () => Promise<T>): Promise<T | nu
   return locks.request(name, { ifAvailable: true }, (lock) =>
     lock ? work() : null,
   ) as Promise<T | null>;
+};
+
+/** Whether the Web Lock of `messageId`'s reply is held, by a writer in this tab or another. */
+const replyLockHeld = async (messageId: string): Promise<boolean> => {
+  const locks = webLocks();
+  if (!locks) return false;
+  const { held = [] } = await locks.query();
+  return held.some((lock) => lock.name === replyLockName(messageId));
 };
 
 /** Texts whose token count is remembered; a long conversation's turns, several times over. */
@@ -114,6 +135,7 @@ export class Assistant implements AssistantApi {
    */
   #tokenCounts = new Map<string, number>();
   readonly #optimizer: ProfileOptimizer;
+  readonly #profileEditor: ProfileEditor;
   readonly #lab: LabRunner;
   /** Stores the reply in progress now; set while a reply streams. */
   #saveProgress: (() => Promise<void>) | null = null;
@@ -130,9 +152,11 @@ export class Assistant implements AssistantApi {
       persistEveryMs: 200,
       labDb: lazyLabDatabase(),
       appVersion: 'unknown',
+      isReplyAlive: replyLockHeld,
       orphanedJobAfterMs: deps.tryLock === undefined && webLocks() ? 0 : DEFAULT_STALE_JOB_MS,
       ...deps,
     };
+    this.#profileEditor = new ProfileEditor(this.#deps.db, this.#deps.clock);
     this.#optimizer = new ProfileOptimizer({
       db: this.#deps.db,
       engine: () =>
@@ -158,6 +182,43 @@ export class Assistant implements AssistantApi {
       this.#unlessQuiesced(() => this.#lab.start(request, onProgress)),
     resume: (runId, onProgress) => this.#unlessQuiesced(() => this.#lab.resume(runId, onProgress)),
     stop: () => this.#lab.stop(),
+    remove: (runId) => this.#lab.remove(runId),
+  };
+
+  readonly conversations: ConversationsApi = {
+    create: (options = {}) =>
+      this.#unlessQuiesced(() =>
+        createConversation(this.#deps.db, { temporary: options.temporary === true }),
+      ),
+    rename: (conversationId, title) =>
+      this.#unlessQuiesced(async () => {
+        await renameConversation(this.#deps.db, conversationId, title);
+      }),
+    remove: (conversationId) =>
+      this.#unlessQuiesced(() => deleteConversation(this.#deps.db, conversationId)),
+    send: (conversationId, text) =>
+      this.#unlessQuiesced(async () => {
+        const { db } = this.#deps;
+        const stored = conversationId !== null && (await getConversation(db, conversationId));
+        const id = stored ? stored.id : (await createConversation(db)).id;
+        const sent = await sendUserMessage(db, id, text);
+        return { conversationId: id, ...sent };
+      }),
+    prepareRegenerate: (conversationId) =>
+      this.#unlessQuiesced(() => prepareRegenerate(this.#deps.db, conversationId)),
+    setActive: (conversationId) =>
+      this.#unlessQuiesced(() => setSetting(this.#deps.db, 'activeConversationId', conversationId)),
+    recoverInterrupted: () =>
+      this.#unlessQuiesced(async () => {
+        await markInterruptedReplies(this.#deps.db, this.#deps.isReplyAlive);
+      }),
+  };
+
+  readonly profile: ProfileApi = {
+    edit: (edit) => this.#unlessQuiesced(() => this.#profileEditor.edit(edit)),
+    acceptProposal: (id) => this.#unlessQuiesced(() => this.#profileEditor.acceptProposal(id)),
+    rejectProposal: (id) => this.#unlessQuiesced(() => this.#profileEditor.rejectProposal(id)),
+    updateSettings: (change) => this.#unlessQuiesced(() => setSettings(this.#deps.db, change)),
   };
 
   readonly learning: LearningApi = {
@@ -187,6 +248,7 @@ export class Assistant implements AssistantApi {
         this.#engine = engine;
         this.#loaded = loaded;
         this.#tokenCounts.clear();
+        await setSetting(this.#deps.db, 'selectedModel', spec);
         // Jobs that waited for a model, or were pre-empted by this load, run on the new one.
         void this.#optimizer.runPending().catch(() => undefined);
         return loaded;
@@ -222,6 +284,11 @@ export class Assistant implements AssistantApi {
       const engine = await this.#engineFor(spec.engine);
       await engine.deleteCached(spec);
     },
+    addCustom: (model) =>
+      this.#unlessQuiesced(async () => {
+        await addCustomModel(this.#deps.db, model);
+      }),
+    removeCustom: (id) => this.#unlessQuiesced(() => removeCustomModel(this.#deps.db, id)),
   };
 
   readonly data: DataApi = {
@@ -240,6 +307,16 @@ export class Assistant implements AssistantApi {
       this.#quiesced = false;
       this.#optimizer.resume();
       return Promise.resolve();
+    },
+    importBackup: async (backup) => {
+      this.#refuseUnlessQuiesced();
+      await importEverything(this.#deps.db, backup);
+    },
+    eraseDatabases: async () => {
+      this.#refuseUnlessQuiesced();
+      await wipeDatabase(this.#deps.db);
+      // Benchmark runs are not the user's data but were made on this device: they go too.
+      await wipeLabDatabase(this.#deps.labDb());
     },
   };
 
@@ -266,6 +343,16 @@ export class Assistant implements AssistantApi {
     for (const oldest of this.#prompts.keys()) {
       if (this.#prompts.size <= PROMPTS_KEPT) break;
       this.#prompts.delete(oldest);
+    }
+  }
+
+  /** Replacing the data while a reply or an update could still write would mix old and new. */
+  #refuseUnlessQuiesced(): void {
+    if (!this.#quiesced) {
+      throw new AppError(
+        'invalid-request',
+        'The assistant must be stopped before the data is replaced.',
+      );
     }
   }
 

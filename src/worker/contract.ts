@@ -13,6 +13,10 @@ import type {
   ModelSpec,
 } from '../engine/engine';
 import type { BenchDataset, BenchProgress, BenchRole, BenchSettings } from '../core/bench/types';
+import type { Backup } from '../db/backup';
+import type { NewCustomModel } from '../db/custom-models';
+import type { Conversation } from '../db/records';
+import type { Settings } from '../db/settings';
 
 export interface ReplyRequest {
   conversationId: string;
@@ -43,6 +47,7 @@ export interface DeviceApi {
 }
 
 export interface ModelsApi {
+  /** Loads a model (replacing the one in use) and remembers it as the one to load at start-up. */
   load(spec: ModelSpec, onProgress: (progress: LoadProgress) => void): Promise<LoadedModel>;
   /** Aborts a load in progress; what was downloaded stays cached for a retry. */
   cancelLoad(): Promise<void>;
@@ -50,6 +55,10 @@ export interface ModelsApi {
   current(): Promise<LoadedModel | null>;
   listCached(known: ModelSpec[]): Promise<CachedModelInfo[]>;
   deleteCached(spec: ModelSpec): Promise<void>;
+  /** Adds a self-hosted model to the list (the caller picks an id no other model has). */
+  addCustom(model: NewCustomModel): Promise<void>;
+  /** Removes a self-hosted model from the list; its downloaded files are `deleteCached`'s. */
+  removeCustom(id: string): Promise<void>;
 }
 
 export interface ChatApi {
@@ -71,6 +80,72 @@ export interface ChatApi {
    * periodic save: the page is being hidden or closed and may not come back.
    */
   saveProgress(): Promise<void>;
+}
+
+/** The user's message and the empty reply after it, as stored. */
+export interface SentMessage {
+  conversationId: string;
+  userMessageId: string;
+  /** Status `streaming`, for `chat.reply` to write into. */
+  assistantMessageId: string;
+}
+
+/**
+ * Every change to conversations and messages: the worker is the only writer of the database
+ * (issue 9), the UI reads it through live queries and asks for changes here.
+ */
+export interface ConversationsApi {
+  /** A temporary conversation is neither personalized nor learned from. */
+  create(options?: { temporary?: boolean }): Promise<Conversation>;
+  rename(conversationId: string, title: string): Promise<void>;
+  /** Deletes the conversation with its messages (what was learned from it is the profile's). */
+  remove(conversationId: string): Promise<void>;
+  /**
+   * Stores the user's message and an empty reply. A conversation that is not stored (null, or
+   * one deleted in another tab or left out of an import) is started anew instead of refused.
+   */
+  send(conversationId: string | null, text: string): Promise<SentMessage>;
+  /** Empties the conversation's last reply for `chat.reply` to write again; returns its id. */
+  prepareRegenerate(conversationId: string): Promise<string>;
+  /** Remembers the conversation on screen, for the next start. */
+  setActive(conversationId: string | null): Promise<void>;
+  /**
+   * Marks replies left `streaming` by a crashed or closed tab as incomplete, keeping their text;
+   * a reply whose writer still holds its lock (in any tab) is left alone.
+   */
+  recoverInterrupted(): Promise<void>;
+}
+
+/** One change the user makes to their profile; each is stored as one revision they can undo. */
+export type ProfileEdit =
+  | { kind: 'set'; section: string; key: string; value: string }
+  /** Several fields at once (e.g. what was learned only from a deleted conversation). */
+  | { kind: 'remove'; fields: { section: string; key: string }[]; summary?: string }
+  /** Locks an unlocked field, unlocks a locked one: learning never changes a locked field. */
+  | { kind: 'lock'; section: string; key: string }
+  | { kind: 'add-section'; name: string }
+  | { kind: 'remove-section'; name: string }
+  /** Undoes a history entry, or only its change at `changeIndex`. */
+  | { kind: 'revert'; revisionId: string; changeIndex?: number }
+  /** Replaces the profile with an exported profile or a PersonaBench persona file's text. */
+  | { kind: 'import'; text: string };
+
+export interface EditOutcome {
+  changed: boolean;
+  /** Why nothing was changed, as a sentence for the user; absent when nothing needed to. */
+  refused?: string;
+}
+
+/** Settings the user controls; each is validated against its range before it is stored. */
+export type SettingsChange = Partial<Omit<Settings, 'activeConversationId'>>;
+
+/** The user's control over their profile and settings, written by the worker (issue 9). */
+export interface ProfileApi {
+  edit(edit: ProfileEdit): Promise<EditOutcome>;
+  /** Applies a proposed change (checked again against the profile as it is now). */
+  acceptProposal(proposalId: string): Promise<EditOutcome>;
+  rejectProposal(proposalId: string): Promise<void>;
+  updateSettings(change: SettingsChange): Promise<void>;
 }
 
 export interface ScheduleRequest {
@@ -127,6 +202,8 @@ export interface LabApi {
   resume(runId: string, onProgress: (progress: BenchProgress) => void): Promise<BenchProgress>;
   /** Stops the run in progress after the current model call; it can be resumed. */
   stop(): Promise<void>;
+  /** Deletes a run with its sessions, results and recorded calls. */
+  remove(runId: string): Promise<void>;
 }
 
 /**
@@ -142,12 +219,21 @@ export interface DataApi {
   quiesce(): Promise<void>;
   /** Takes work again, after an import or erase that failed and changed nothing. */
   resume(): Promise<void>;
+  /**
+   * Replaces everything with a parsed backup, in one transaction: all of it or, when it fails,
+   * nothing. Only between `quiesce` and a reload.
+   */
+  importBackup(backup: Backup): Promise<void>;
+  /** Erases the database (one transaction) and the Lab's runs. Only between `quiesce` and a reload. */
+  eraseDatabases(): Promise<void>;
 }
 
 export interface AssistantApi {
   device: DeviceApi;
   models: ModelsApi;
   chat: ChatApi;
+  conversations: ConversationsApi;
+  profile: ProfileApi;
   learning: LearningApi;
   lab: LabApi;
   data: DataApi;

@@ -11,6 +11,7 @@ import { AppError } from '../core/errors';
 import { DEFAULT_PROFILE_BUDGET_TOKENS } from '../core/profile/defaults';
 import {
   createRun,
+  deleteRun,
   forgetCalls,
   getRun,
   recordCall,
@@ -24,6 +25,7 @@ import {
 } from '../db/lab';
 import type { Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import type { LabApi, LabStartRequest } from './contract';
+import { LAB_LOCK } from './lock-names';
 
 /**
  * The worker side of the PersonaBench lab (issue #5): loads the models for the run's roles, runs
@@ -39,9 +41,6 @@ import type { LabApi, LabStartRequest } from './contract';
  * model call in flight (it is not recorded, so a resume makes it again, once) and stops the run;
  * the run stays resumable. `stop()` instead lets the call in flight finish and be recorded.
  */
-
-/** Only one tab's worker runs a benchmark at a time. */
-export const LAB_LOCK = 'persona-lab';
 
 export interface LabRunnerDeps {
   /** The lab's database; opened lazily so a worker that never runs a benchmark never opens it. */
@@ -122,6 +121,11 @@ export class LabRunner implements LabApi {
     if (!active) return;
     active.stopRequested = true;
     await active.finished;
+  }
+
+  /** Deletes a run and everything recorded for it. */
+  async remove(runId: string): Promise<void> {
+    await deleteRun(this.#deps.db(), runId);
   }
 
   /** The user wants the model now: abandon the call in flight and stop; the run stays resumable. */

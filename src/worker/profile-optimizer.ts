@@ -25,11 +25,10 @@ import {
 } from '../db';
 import type { Engine, LoadedModel } from '../engine/engine';
 import type { LearningOutcome, ScheduleRequest } from './contract';
+import { OPTIMIZER_LOCK } from './lock-names';
 
 /** Sessions one run reads at most, so a long absence does not make one huge prompt. */
 const MAX_SESSIONS_PER_JOB = 6;
-/** Only one tab's worker runs the optimizer at a time; the others leave the queue to it. */
-export const OPTIMIZER_LOCK = 'persona-optimizer';
 
 export interface ProfileOptimizerDeps {
   db: PersonaDatabase;

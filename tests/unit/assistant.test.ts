@@ -3,12 +3,16 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors';
 import {
   createConversation,
+  finishReply,
+  getAllSettings,
+  getConversation,
   listMessages,
   sendUserMessage,
   type PersonaDatabase,
 } from '../../src/db';
 import type { Schedule } from '../../src/core/chat/stream-batcher';
-import { Assistant, replyLockName } from '../../src/worker/assistant';
+import { Assistant } from '../../src/worker/assistant';
+import { replyLockName } from '../../src/worker/lock-names';
 import type { StreamUpdate } from '../../src/worker/contract';
 import { ScriptedEngine } from '../doubles/scripted-engine';
 import { freshDatabase, makeWllamaSpec } from './factories';
@@ -42,6 +46,12 @@ describe('Assistant', () => {
   let ctx: ReturnType<typeof setup>;
   beforeEach(() => {
     ctx = setup();
+  });
+
+  it('remembers a loaded model as the one to bring back next time', async () => {
+    const spec = makeWllamaSpec();
+    await ctx.assistant.models.load(spec, () => undefined);
+    expect((await getAllSettings(ctx.db)).selectedModel).toEqual(spec);
   });
 
   it('refuses to reply before a model is loaded', async () => {
@@ -263,5 +273,64 @@ describe('Assistant', () => {
     gates.shift()?.();
     await reply;
     expect(await stored()).toBe('One two three four');
+  });
+});
+
+describe('Assistant conversations: the worker writes them (issue 9)', () => {
+  let ctx: ReturnType<typeof setup>;
+  beforeEach(() => {
+    ctx = setup();
+  });
+
+  it('sends into the conversation given, or starts one when it is not stored', async () => {
+    const { conversations } = ctx.assistant;
+    const first = await conversations.send(null, 'Hello');
+    await finishReply(ctx.db, first.assistantMessageId, { status: 'complete', content: 'Hi' });
+    const again = await conversations.send(first.conversationId, 'And again');
+    expect(again.conversationId).toBe(first.conversationId);
+    // Deleted in another tab, or left out of an import: a new conversation, not a refusal.
+    const elsewhere = await conversations.send('gone', 'Still there?');
+    expect(elsewhere.conversationId).not.toBe(first.conversationId);
+    const stored = await listMessages(ctx.db, first.conversationId);
+    expect(stored.map((m) => [m.role, m.content, m.status])).toEqual([
+      ['user', 'Hello', 'complete'],
+      ['assistant', 'Hi', 'complete'],
+      ['user', 'And again', 'complete'],
+      ['assistant', '', 'streaming'],
+    ]);
+  });
+
+  it('refuses every change while the data is being replaced, and takes them again after', async () => {
+    const { conversations, data } = ctx.assistant;
+    const { conversationId } = await conversations.send(null, 'Hello');
+    await data.quiesce();
+    await expect(conversations.send(conversationId, 'Now?')).rejects.toMatchObject({
+      code: 'busy',
+    });
+    await expect(conversations.rename(conversationId, 'New name')).rejects.toMatchObject({
+      code: 'busy',
+    });
+    await expect(conversations.remove(conversationId)).rejects.toMatchObject({ code: 'busy' });
+    await data.resume();
+    await conversations.rename(conversationId, 'New name');
+    expect((await getConversation(ctx.db, conversationId))?.title).toBe('New name');
+  });
+
+  it('marks a reply nobody writes any more as incomplete, and leaves a live one alone', async () => {
+    const db = freshDatabase();
+    const alive = new Set<string>();
+    const assistant = new Assistant({
+      db,
+      loadEngine: () => Promise.resolve(new ScriptedEngine()),
+      isReplyAlive: (id) => Promise.resolve(alive.has(id)),
+    });
+    const orphan = await assistant.conversations.send(null, 'One');
+    const live = await assistant.conversations.send(null, 'Two');
+    alive.add(live.assistantMessageId);
+    await assistant.conversations.recoverInterrupted();
+    const statusOf = async (sent: { conversationId: string }) =>
+      (await listMessages(db, sent.conversationId)).at(-1)?.status;
+    expect(await statusOf(orphan)).toBe('incomplete');
+    expect(await statusOf(live)).toBe('streaming');
   });
 });

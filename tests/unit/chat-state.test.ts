@@ -3,12 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { listConversations, listMessages } from '../../src/db';
 import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
 import { ChatState } from '../../src/state/chat.svelte';
+import { Assistant } from '../../src/worker/assistant';
 import { freshDatabase } from './factories';
 
-/** A worker that answers every reply at once, recording what it was asked. */
-function fakeClient() {
+/**
+ * The real worker implementation, called in-process instead of through Comlink; its replies are
+ * recorded and answered at once, without a model.
+ */
+function fakeClient(db = freshDatabase()) {
   const replies: { conversationId: string; messageId: string }[] = [];
+  const assistant = new Assistant({
+    db,
+    loadEngine: () => Promise.reject(new Error('no engine in this test')),
+    isReplyAlive: () => Promise.resolve(false),
+  });
   const api = {
+    conversations: assistant.conversations,
     chat: {
       reply: (request: { conversationId: string; messageId: string }) => {
         replies.push(request);
@@ -24,7 +34,7 @@ function fakeClient() {
 describe('ChatState (issue 12)', () => {
   it('sends the first message after an import that left out the remembered conversation', async () => {
     const db = freshDatabase();
-    const { client, replies } = fakeClient();
+    const { client, replies } = fakeClient(db);
     const chat = new ChatState(db, client, () => undefined);
     // What start-up does with the active conversation saved before the import.
     chat.select('not-in-the-backup');

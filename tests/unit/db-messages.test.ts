@@ -10,7 +10,6 @@ import {
   listMessagesSince,
   markInterruptedReplies,
   prepareRegenerate,
-  keepShownReply,
   saveReplyProgress,
   sendUserMessage,
   type PersonaDatabase,
@@ -191,19 +190,6 @@ describe('listMessagesSince', () => {
 });
 
 describe('streaming a reply', () => {
-  it('keeps the text a closing page showed, never shortening or reopening a reply (issue 12)', async () => {
-    const { conversation } = await seedConversation(db);
-    const { assistantMessageId: id } = await sendUserMessage(db, conversation.id, 'Hi');
-    await keepShownReply(db, id, 'Hello');
-    expect((await getMessage(db, id))?.content).toBe('Hello');
-    await saveReplyProgress(db, id, 'Hello, how are');
-    await keepShownReply(db, id, 'Hello, how');
-    expect((await getMessage(db, id))?.content).toBe('Hello, how are');
-    await finishReply(db, id, { status: 'complete', content: 'Hi!' });
-    await keepShownReply(db, id, 'Hello, how are you today?');
-    expect(await getMessage(db, id)).toMatchObject({ content: 'Hi!', status: 'complete' });
-  });
-
   it('overwrites the text while streaming, then records how it finished', async () => {
     const { conversation } = await seedConversation(db);
     const { assistantMessageId: id } = await sendUserMessage(db, conversation.id, 'Hi');

@@ -7,7 +7,13 @@ import type {
   BenchSession,
   BenchSettings,
 } from '../../src/core/bench/types';
-import { createRun, openLabDatabase, saveSession, type LabDatabase } from '../../src/db/lab';
+import {
+  createRun,
+  deleteRun,
+  openLabDatabase,
+  saveSession,
+  type LabDatabase,
+} from '../../src/db/lab';
 import type { ModelSpec } from '../../src/engine/engine';
 import type { KnownModels } from '../../src/state/lab-models';
 import { LabState } from '../../src/state/lab.svelte';
@@ -107,6 +113,8 @@ function fakeLab(db: LabDatabase) {
       stops++;
       return Promise.resolve();
     },
+    // What the worker does (LabRunner.remove): the same database function.
+    remove: (runId: string) => deleteRun(db, runId),
   };
   return {
     api: api as unknown as Comlink.Remote<LabApi>,

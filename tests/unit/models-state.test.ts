@@ -56,18 +56,6 @@ function fakeClient(outcomes: (LoadedModel | AppError)[]) {
 }
 
 describe('ModelsState', () => {
-  it('remembers a loaded model as the one to bring back next time', async () => {
-    const spec = makeWllamaSpec();
-    const db = freshDatabase();
-    const { client } = fakeClient([{ spec, contextWindow: 512, backend: 'wasm (1 thread)' }]);
-    const models = new ModelsState(db, client);
-    await models.load(spec);
-    expect(models.loaded?.spec.id).toBe(spec.id);
-    expect(models.failure).toBeNull();
-    const again = new ModelsState(db, fakeClient([]).client);
-    expect((await again.init()).selectedModel?.id).toBe(spec.id);
-  });
-
   it('reports a download only when the model was not cached before its load', async () => {
     const spec = makeWllamaSpec();
     const loaded = { spec, contextWindow: 512, backend: 'wasm (1 thread)' };
