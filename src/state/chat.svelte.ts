@@ -29,8 +29,6 @@ export class ChatState {
   #generating = $state(false);
   #error = $state<AppError | null>(null);
   #highlighted = $state<string | null>(null);
-  /** Called after every reply, so learning can check whether a session has ended. */
-  onReplyDone: () => void = () => undefined;
   /**
    * Asked before a conversation is deleted, with what was learned only from it; resolves to the
    * fields to forget as well (an empty list keeps them).
@@ -198,7 +196,6 @@ export class ChatState {
       this.#onEngineError(appError);
     } finally {
       this.#generating = false;
-      this.onReplyDone();
     }
   }
 

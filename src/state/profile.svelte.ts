@@ -155,15 +155,6 @@ export class ProfileState {
     }
   }
 
-  /** Asks the worker to learn from sessions that have ended, every k of them. */
-  async schedule(activeConversationId: string | null): Promise<void> {
-    try {
-      await this.#client.api.learning.schedule({ activeConversationId });
-    } catch {
-      // Scheduling is opportunistic; a failed run is recorded on its job.
-    }
-  }
-
   async updateSettings(change: Partial<LearningSettingsValue>): Promise<void> {
     await this.#guard(() => this.#client.api.profile.updateSettings(change));
   }

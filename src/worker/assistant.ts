@@ -69,6 +69,12 @@ export interface AssistantDeps {
   labDb?: () => LabDatabase;
   /** The app's version, recorded with every benchmark run. */
   appVersion?: string;
+  /**
+   * When set, the worker decides itself when sessions have ended and learns from them: on a switch
+   * of conversation, after a reply, after a model load, and every this many milliseconds (a
+   * session also ends by idling). Off by default, so tests schedule learning explicitly.
+   */
+  learnEveryMs?: number | null;
   /** Whether some tab is still writing the reply `messageId` (default: its Web Lock is held). */
   isReplyAlive?: (messageId: string) => Promise<boolean>;
   /**
@@ -137,6 +143,14 @@ export class Assistant implements AssistantApi {
   readonly #optimizer: ProfileOptimizer;
   readonly #profileEditor: ProfileEditor;
   readonly #lab: LabRunner;
+  /** The conversation on screen, as the page last said: its session has not ended. */
+  #activeConversationId: string | null = null;
+  /**
+   * The session open when the app last closed has ended too: the first check after start-up
+   * treats no conversation as active, so it is learned from with the others.
+   */
+  #checkedSinceStart = false;
+  #learnTimer: ReturnType<typeof setInterval> | null = null;
   /** Stores the reply in progress now; set while a reply streams. */
   #saveProgress: (() => Promise<void>) | null = null;
 
@@ -153,6 +167,7 @@ export class Assistant implements AssistantApi {
       labDb: lazyLabDatabase(),
       appVersion: 'unknown',
       isReplyAlive: replyLockHeld,
+      learnEveryMs: null,
       orphanedJobAfterMs: deps.tryLock === undefined && webLocks() ? 0 : DEFAULT_STALE_JOB_MS,
       ...deps,
     };
@@ -187,9 +202,14 @@ export class Assistant implements AssistantApi {
 
   readonly conversations: ConversationsApi = {
     create: (options = {}) =>
-      this.#unlessQuiesced(() =>
-        createConversation(this.#deps.db, { temporary: options.temporary === true }),
-      ),
+      this.#unlessQuiesced(async () => {
+        const conversation = await createConversation(this.#deps.db, {
+          temporary: options.temporary === true,
+        });
+        // On screen from now on: a background check must not take it for an ended session.
+        await this.#setActive(conversation.id);
+        return conversation;
+      }),
     rename: (conversationId, title) =>
       this.#unlessQuiesced(async () => {
         await renameConversation(this.#deps.db, conversationId, title);
@@ -201,13 +221,13 @@ export class Assistant implements AssistantApi {
         const { db } = this.#deps;
         const stored = conversationId !== null && (await getConversation(db, conversationId));
         const id = stored ? stored.id : (await createConversation(db)).id;
+        if (!stored) await this.#setActive(id);
         const sent = await sendUserMessage(db, id, text);
         return { conversationId: id, ...sent };
       }),
     prepareRegenerate: (conversationId) =>
       this.#unlessQuiesced(() => prepareRegenerate(this.#deps.db, conversationId)),
-    setActive: (conversationId) =>
-      this.#unlessQuiesced(() => setSetting(this.#deps.db, 'activeConversationId', conversationId)),
+    setActive: (conversationId) => this.#unlessQuiesced(() => this.#setActive(conversationId)),
     recoverInterrupted: () =>
       this.#unlessQuiesced(async () => {
         await markInterruptedReplies(this.#deps.db, this.#deps.isReplyAlive);
@@ -250,7 +270,7 @@ export class Assistant implements AssistantApi {
         this.#tokenCounts.clear();
         await setSetting(this.#deps.db, 'selectedModel', spec);
         // Jobs that waited for a model, or were pre-empted by this load, run on the new one.
-        void this.#optimizer.runPending().catch(() => undefined);
+        this.#learnInBackground();
         return loaded;
       } finally {
         if (this.#loading === controller) this.#loading = null;
@@ -335,6 +355,36 @@ export class Assistant implements AssistantApi {
     promptOf: (messageId) => Promise.resolve(this.#prompts.get(messageId) ?? null),
     saveProgress: () => this.#saveProgress?.() ?? Promise.resolve(),
   };
+
+  async #setActive(conversationId: string | null): Promise<void> {
+    const switched = conversationId !== this.#activeConversationId;
+    this.#activeConversationId = conversationId;
+    await setSetting(this.#deps.db, 'activeConversationId', conversationId);
+    // Moving to another conversation ends the session of the one left.
+    if (switched) this.#learnInBackground();
+  }
+
+  /**
+   * Queues the sessions that have ended and runs the queue, when the worker schedules learning
+   * itself (`learnEveryMs`); otherwise only runs what is queued. Nothing runs without a model.
+   */
+  #learnInBackground(): void {
+    const every = this.#deps.learnEveryMs;
+    if (every === null) {
+      void this.#optimizer.runPending().catch(() => undefined);
+      return;
+    }
+    if (this.#learnTimer === null) {
+      this.#learnTimer = setInterval(() => {
+        this.#learnInBackground();
+      }, every);
+    }
+    if (!this.#loaded || this.#quiesced) return;
+    const active = this.#checkedSinceStart ? this.#activeConversationId : null;
+    this.#checkedSinceStart = true;
+    // Opportunistic: a failed run is recorded on its job, and the next check tries again.
+    void this.#optimizer.schedule({ activeConversationId: active }).catch(() => undefined);
+  }
 
   /** Remembers the prompt of a reply, for "Show prompt"; the oldest is forgotten first. */
   #rememberPrompt(messageId: string, messages: ChatMessage[]): void {
@@ -488,7 +538,7 @@ export class Assistant implements AssistantApi {
       this.#replying = null;
       this.#saveProgress = null;
       // Jobs pre-empted by this reply (or queued meanwhile) run now that the engine is free.
-      void this.#optimizer.runPending().catch(() => undefined);
+      this.#learnInBackground();
     }
   }
 

@@ -5,4 +5,12 @@ import { loadEngine } from './engine-loader';
 import { installErrorTransfer } from './error-transfer';
 
 installErrorTransfer();
-Comlink.expose(new Assistant({ db: openDatabase(), loadEngine, appVersion: __APP_VERSION__ }));
+Comlink.expose(
+  new Assistant({
+    db: openDatabase(),
+    loadEngine,
+    appVersion: __APP_VERSION__,
+    // A session also ends by idling: check every minute (the shortest idle setting).
+    learnEveryMs: 60_000,
+  }),
+);

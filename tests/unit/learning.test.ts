@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyChanges, userSetChange } from '../../src/core/profile/apply';
 import {
   commitRevision,
@@ -35,6 +35,21 @@ async function setup(deps: Partial<AssistantDeps> = {}) {
 }
 
 type Ctx = Awaited<ReturnType<typeof setup>>;
+
+/**
+ * Gives a caller that does not wait its turn the time to reach the engine (a request after the
+ * `seen` ones) before the test goes on; one that waits makes no request, and the test goes on after `ms`.
+ */
+async function untilAnotherRequestOr(
+  engine: ScriptedEngine,
+  seen: number,
+  ms: number,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (engine.requests.length <= seen && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 /** One finished session: the user says `text`, the scripted engine answers. */
 async function chat(ctx: Ctx, text: string, reply = 'Noted.'): Promise<string> {
@@ -315,9 +330,12 @@ describe('learning never loses a session (issue 12)', () => {
     });
     ctx.engine.replies.push(berlin, 'Sure.', berlin);
     ctx.engine.betweenTokens = () => gate;
+    const before = ctx.engine.requests.length;
     const running = ctx.assistant.learning.schedule({ activeConversationId: null });
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    // The app's timer runs the queue again meanwhile; the lock is taken, so it only says so.
+    // The update is at the engine, held there by the gate.
+    await expect.poll(() => ctx.engine.requests.length).toBe(before + 1);
+    // Another check runs the queue meanwhile (the worker's timer); the lock is taken, so it only
+    // says so.
     expect(await ctx.assistant.learning.schedule({ activeConversationId: null })).toMatchObject({
       jobs: 0,
       waiting: 'another-update',
@@ -331,7 +349,7 @@ describe('learning never loses a session (issue 12)', () => {
       () => undefined,
     );
     // Long enough for a reply that does not wait to reach the engine the update still holds.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilAnotherRequestOr(ctx.engine, before + 1, 200);
     release();
     await expect(reply).resolves.toMatchObject({ finishReason: 'stop' });
     expect((await running).preempted).toBe(true);
@@ -350,8 +368,9 @@ describe('learning never loses a session (issue 12)', () => {
     });
     ctx.engine.replies.push(berlin, berlin);
     ctx.engine.betweenTokens = () => gate;
+    const before = ctx.engine.requests.length;
     const running = ctx.assistant.learning.schedule({ activeConversationId: null });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect.poll(() => ctx.engine.requests.length).toBe(before + 1);
     const other = { ...makeWllamaSpec(), id: 'other.gguf', label: 'Other' };
     const loading = ctx.assistant.models.load(other, () => undefined);
     ctx.engine.betweenTokens = () => Promise.resolve();
@@ -386,5 +405,62 @@ describe('learning never loses a session (issue 12)', () => {
     const again = await ctx.assistant.learning.schedule({ activeConversationId: null });
     expect(again).toMatchObject({ jobs: 1, applied: 1, failed: 0 });
     expect(await fieldValue(ctx.db, 'Demographics', 'Location')).toMatchObject({ value: 'Berlin' });
+  });
+});
+
+describe('the worker decides when a session has ended (issue 9)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A session as the page makes one: open a conversation, say something, get a reply. */
+  async function talk(ctx: Ctx, text: string): Promise<string> {
+    const sent = await ctx.assistant.conversations.send(null, text);
+    await ctx.assistant.conversations.setActive(sent.conversationId);
+    ctx.engine.replies.push('Noted.');
+    await ctx.assistant.chat.reply(
+      { conversationId: sent.conversationId, messageId: sent.assistantMessageId },
+      () => undefined,
+    );
+    return sent.conversationId;
+  }
+
+  it('learns by itself once k sessions have ended, never from the one on screen', async () => {
+    const ctx = await setup({ learnEveryMs: 60_000 });
+    await talk(ctx, 'I just moved to Berlin');
+    await talk(ctx, 'Hi');
+    await talk(ctx, 'Hello');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    console.log(
+      JSON.stringify(await listJobs(ctx.db)),
+      JSON.stringify(
+        (await ctx.db.conversations.toArray()).map((c) => [c.id, c.updatedAt, c.learnedUntil]),
+      ),
+    );
+    // Two sessions ended by switching, the third is on screen: k = 3 is not reached.
+    expect(await listJobs(ctx.db)).toEqual([]);
+
+    ctx.engine.replies.push(berlin);
+    await ctx.assistant.conversations.setActive(null);
+    await expect
+      .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
+      .toMatchObject({ value: 'Berlin' });
+  });
+
+  it('a session on screen ends by idling, found by the worker’s own timer', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let now = Date.now();
+    const ctx = await setup({ learnEveryMs: 60_000, clock: () => now });
+    await ctx.assistant.profile.updateSettings({ optimizeEvery: 1 });
+    await talk(ctx, 'I just moved to Berlin');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await listJobs(ctx.db)).toEqual([]);
+
+    ctx.engine.replies.push(berlin);
+    now += 31 * 60_000;
+    vi.advanceTimersByTime(60_000);
+    await expect
+      .poll(() => fieldValue(ctx.db, 'Demographics', 'Location'))
+      .toMatchObject({ value: 'Berlin' });
   });
 });
