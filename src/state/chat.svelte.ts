@@ -29,6 +29,8 @@ export class ChatState {
   #generating = $state(false);
   #error = $state<AppError | null>(null);
   #highlighted = $state<string | null>(null);
+  /** A conversation the worker is creating for "New chat", until it is selected. */
+  #creating: Promise<void> | null = null;
   /**
    * Asked before a conversation is deleted, with what was learned only from it; resolves to the
    * fields to forget as well (an empty list keeps them).
@@ -118,10 +120,18 @@ export class ChatState {
 
   /** A temporary conversation is neither personalized nor learned from. */
   async newConversation(temporary = false): Promise<void> {
-    const conversation = await this.#guard(() =>
-      this.#client.api.conversations.create({ temporary }),
-    );
-    if (conversation) this.select(conversation.id);
+    const creating = (async () => {
+      const conversation = await this.#guard(() =>
+        this.#client.api.conversations.create({ temporary }),
+      );
+      if (conversation) this.select(conversation.id);
+    })();
+    this.#creating = creating;
+    try {
+      await creating;
+    } finally {
+      if (this.#creating === creating) this.#creating = null;
+    }
   }
 
   async rename(conversationId: string, title: string): Promise<void> {
@@ -143,6 +153,8 @@ export class ChatState {
 
   async send(text: string): Promise<void> {
     if (this.#generating) return;
+    // A message sent right after "New chat" belongs in the new chat, which the worker is creating.
+    await this.#creating;
     // The remembered conversation may not be stored (an import without it, a deletion in
     // another tab): the worker starts a new one instead of refusing the message (issue 12).
     const activeId = this.#activeId;

@@ -47,6 +47,20 @@ describe('ChatState (issue 12)', () => {
     expect(messages.map((m) => m.content)).toEqual(['Hello again', '']);
   });
 
+  it('a message sent right after "New chat" goes into that new chat, not another one', async () => {
+    const db = freshDatabase();
+    const { client } = fakeClient(db);
+    const chat = new ChatState(db, client, () => undefined);
+    const opening = chat.newConversation();
+    await chat.send('Hello');
+    await opening;
+    const conversations = await listConversations(db);
+    expect(conversations).toHaveLength(1);
+    expect(chat.activeId).toBe(conversations[0]?.id);
+    const messages = await listMessages(db, conversations[0]?.id ?? '');
+    expect(messages.map((m) => m.content)).toEqual(['Hello', '']);
+  });
+
   it('says so when an evidence link points at a conversation that is not stored', () => {
     const chat = new ChatState(freshDatabase(), fakeClient().client, () => undefined);
     chat.showMessage('gone', 'm1');
