@@ -108,7 +108,6 @@ export {
   hasPendingJobs,
   listJobs,
   requeueJob,
-  touchJob,
   type ClaimOptions,
 } from './jobs';
 export {

@@ -48,7 +48,10 @@ export async function enqueueOptimizeJob(
 }
 
 export interface ClaimOptions {
-  /** Default `DEFAULT_STALE_JOB_MS`. A runner should `touchJob` more often than this. */
+  /**
+   * Default `DEFAULT_STALE_JOB_MS`. Only where Web Locks are missing: with them, whoever gets the
+   * optimizer lock knows a job still marked running is an orphan (`0`).
+   */
   staleAfterMs?: number;
   /** Default `DEFAULT_MAX_JOB_ATTEMPTS`. */
   maxAttempts?: number;
@@ -101,16 +104,6 @@ export async function claimNextJob(
       return claimed;
     }),
   );
-}
-
-/** A running job's heartbeat, so it is not taken for stale. False when the claim is lost. */
-export async function touchJob(
-  db: PersonaDatabase,
-  id: string,
-  claimId?: string,
-  now: number = Date.now(),
-): Promise<boolean> {
-  return updateRunning(db, id, claimId, (job) => ({ ...job, updatedAt: now }));
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   getProfile,
   listJobs,
   requeueJob,
-  touchJob,
   type Job,
   type PersonaDatabase,
 } from '../../src/db';
@@ -162,17 +161,6 @@ describe('claimNextJob', () => {
       false,
     );
     expect((await getJob(db, first.id))?.status).toBe('running');
-  });
-
-  it('keeps a job alive while its runner touches it', async () => {
-    const [a] = await conversations(1);
-    if (!a) throw new Error('seed');
-    await enqueue([a], 1000);
-    const job = await claim(2000, { staleAfterMs: 500 });
-
-    expect(await touchJob(db, job.id, job.claimId, 2400)).toBe(true);
-
-    expect(await claimNextJob(db, 2600, { staleAfterMs: 500 })).toBeUndefined();
   });
 
   it('fails a stale job that has used up its attempts, and moves on', async () => {

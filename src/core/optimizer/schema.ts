@@ -82,5 +82,3 @@ export function optimizerOutputSchema(
     additionalProperties: false,
   };
 }
-
-export const OPTIMIZER_OUTPUT_SCHEMA: Readonly<Record<string, unknown>> = optimizerOutputSchema();
