@@ -77,4 +77,21 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // Pure domain logic: no engine, database, worker or UI code in it (they import core, not back).
+    files: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/*', '**/db', '**/db/*', '**/worker/*', '**/state/*', '**/ui/*'],
+              message: 'src/core imports nothing above it: move the shared type into src/core.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../engine/engine';
+import type { ChatMessage } from '../llm';
 import { stripJsonFence } from '../optimizer/parse';
 import { estimateTokens, renderProfile } from '../profile/render';
 import type { Profile } from '../profile/types';

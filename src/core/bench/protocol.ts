@@ -1,4 +1,4 @@
-import type { GenerateRequest, GenerateResult } from '../../engine/engine';
+import type { GenerateRequest, GenerateResult } from '../llm';
 import {
   TEMPLATE_TOKENS_PER_MESSAGE,
   fitToContext,

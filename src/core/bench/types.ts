@@ -3,7 +3,7 @@
  * Plain data only: stored in the lab's own IndexedDB database, sent across the worker boundary,
  * written to JSON/CSV. The user's real profile and conversations are never part of a run.
  */
-import type { FinishReason, ModelSpec } from '../../engine/engine';
+import type { FinishReason, ModelSpec } from '../llm';
 import type { Profile } from '../profile/types';
 
 /** One scene of a persona's timeline; in a run, one scene is one session. */

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { ChatMessage } from '../../engine/engine';
+import type { ChatMessage } from '../llm';
 
 /**
  * Chat templates wrap every message in role markers (`<|im_start|>user\n … <|im_end|>\n`);

@@ -1,5 +1,5 @@
 import { TEMPLATE_TOKENS_PER_MESSAGE } from '../chat/context-window';
-import type { ChatMessage } from '../../engine/engine';
+import type { ChatMessage } from '../llm';
 import { AppError } from '../errors';
 import { DEFAULT_SECTIONS, MAX_QUOTE_LENGTH, MAX_VALUE_LENGTH } from '../profile/defaults';
 import type { Profile } from '../profile/types';

@@ -1,4 +1,4 @@
-import type { GenerateRequest, GenerateResult } from '../../engine/engine';
+import type { GenerateRequest, GenerateResult } from '../llm';
 import { AppError } from '../errors';
 import { sectionTemplate } from '../profile/defaults';
 import { sameName } from '../profile/normalize';
