@@ -120,6 +120,7 @@ export { markConversationsProcessed, type ProcessedConversation } from './learne
 export {
   BACKUP_FORMAT,
   BACKUP_VERSION,
+  exportBackupParts,
   exportEverything,
   importEverything,
   MAX_BACKUP_CHARS,

@@ -4,7 +4,7 @@
  * `data.eraseDatabases`), the only writer of IndexedDB; what lives outside it (allowed hosts in
  * localStorage, model files in Cache Storage and the origin-private file system) is handled here.
  */
-import { exportEverything, type Backup, type PersonaDatabase } from '../db';
+import type { Backup } from '../db';
 import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
 import { isAppShellCache } from './app-shell-cache';
@@ -16,6 +16,11 @@ import { announce, untilOtherTabsStopped } from './data-replacement';
  */
 export interface WorkerBeforeReplace {
   readonly api: { data: DataApi; models: { unload(): Promise<void> } };
+}
+
+/** The worker, as far as a backup download needs it. */
+export interface BackupSource {
+  readonly api: { data: Pick<DataApi, 'exportBackup'> };
 }
 
 /**
@@ -37,11 +42,13 @@ async function withWorkersQuiet(worker: WorkerBeforeReplace, work: () => Promise
   }
 }
 
-/** Downloads everything as `persona-backup-YYYY-MM-DD.json`. */
-export async function downloadBackup(db: PersonaDatabase): Promise<void> {
+/**
+ * Downloads everything as `persona-backup-YYYY-MM-DD.json`. The worker builds the file, row by
+ * row, off the main thread; the page only hands the Blob to the browser.
+ */
+export async function downloadBackup(worker: BackupSource): Promise<void> {
   const now = Date.now();
-  const backup = await exportEverything(db, now, userAllowedHosts());
-  const blob = new Blob([JSON.stringify(backup, null, 2)], { type: 'application/json' });
+  const blob = await worker.api.data.exportBackup([...userAllowedHosts()]);
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

@@ -12,6 +12,7 @@ import {
   addCustomModel,
   createConversation,
   deleteConversation,
+  exportBackupParts,
   finishReply,
   getAllSettings,
   getConversation,
@@ -328,6 +329,10 @@ export class Assistant implements AssistantApi {
       this.#optimizer.resume();
       return Promise.resolve();
     },
+    exportBackup: async (allowedHosts) =>
+      new Blob(await exportBackupParts(this.#deps.db, this.#deps.clock(), allowedHosts), {
+        type: 'application/json',
+      }),
     importBackup: async (backup) => {
       this.#refuseUnlessQuiesced();
       await importEverything(this.#deps.db, backup);

@@ -217,6 +217,11 @@ export interface DataApi {
    * (or the page reloads, as it does after an import or erase).
    */
   quiesce(): Promise<void>;
+  /**
+   * Everything stored, as the backup file's contents (built in parts, never as one string);
+   * `allowedHosts` are the page's (localStorage), written into the file with the rest.
+   */
+  exportBackup(allowedHosts: string[]): Promise<Blob>;
   /** Takes work again, after an import or erase that failed and changed nothing. */
   resume(): Promise<void>;
   /**
