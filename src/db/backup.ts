@@ -55,8 +55,13 @@ import { withStorageErrors } from './storage-errors';
 
 export const BACKUP_FORMAT = 'persona-backup';
 export const BACKUP_VERSION = 1;
-/** Far above a real history, low enough that reading and checking the file cannot hang the tab. */
-export const MAX_BACKUP_CHARS = 50_000_000;
+/**
+ * The file is read as one string, and JavaScript engines refuse strings past about 512 million
+ * characters; a backup of 100,000 messages is about 89 million (issue 11: the old limit of 50
+ * million refused people's own backups). Hostile files are held back by the per-row and per-field
+ * bounds below, not by their total size.
+ */
+export const MAX_BACKUP_CHARS = 400_000_000;
 export const MAX_BACKUP_ID_LENGTH = 128;
 /** A message's text; a model reply is bounded by its context window, far below this. */
 export const MAX_MESSAGE_CHARS = 1_000_000;
@@ -124,6 +129,11 @@ export async function exportEverything(
  * building it as one string (an 89 MB history made a 6-second main-thread stall, issue 11). Tables
  * are read in one transaction, the messages row by row, so a backup is one moment's data.
  */
+/** What a file over `maxChars` is told. */
+export function tooLarge(maxChars = MAX_BACKUP_CHARS): string {
+  return `The file is too large (more than ${(maxChars / 1_000_000).toLocaleString('en')} million characters).`;
+}
+
 export async function exportBackupParts(
   db: PersonaDatabase,
   now: number,
@@ -196,10 +206,9 @@ export function parseBackup(
   text: string,
   /** The ids of the built-in models, which no custom model may take (the caller knows the catalog). */
   builtInModelIds: readonly string[] = [],
+  maxChars = MAX_BACKUP_CHARS,
 ): BackupParse {
-  if (text.length > MAX_BACKUP_CHARS) {
-    return fail(`The file is too large (more than ${MAX_BACKUP_CHARS / 1_000_000} MB of text).`);
-  }
+  if (text.length > maxChars) return fail(tooLarge(maxChars));
   if (jsonDepth(text) > MAX_IMPORT_DEPTH) return fail('The file is nested too deeply.');
   let root: unknown;
   try {

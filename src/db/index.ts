@@ -125,6 +125,7 @@ export {
   importEverything,
   MAX_BACKUP_CHARS,
   parseBackup,
+  tooLarge,
   wipeDatabase,
   type Backup,
   type BackupParse,

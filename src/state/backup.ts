@@ -4,7 +4,6 @@
  * `data.eraseDatabases`), the only writer of IndexedDB; what lives outside it (allowed hosts in
  * localStorage, model files in Cache Storage and the origin-private file system) is handled here.
  */
-import type { Backup } from '../db';
 import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
 import { isAppShellCache } from './app-shell-cache';
@@ -58,13 +57,17 @@ export async function downloadBackup(worker: BackupSource): Promise<void> {
 }
 
 /**
- * Replaces everything with a parsed backup. The allowed hosts are restored only after the
- * database import succeeded, so a failed import changes nothing at all. The caller reloads: the
- * page's Content Security Policy and every view were built from the old data.
+ * Replaces everything with a backup the worker checked (`data.checkBackup`). The allowed hosts are
+ * restored only after the database import succeeded, so a failed import changes nothing at all.
+ * The caller reloads: the page's Content Security Policy and every view were built from the old
+ * data.
  */
-export async function restoreBackup(backup: Backup, worker: WorkerBeforeReplace): Promise<void> {
-  await withWorkersQuiet(worker, () => worker.api.data.importBackup(backup));
-  setUserAllowedHosts(backup.allowedHosts);
+export async function restoreBackup(token: string, worker: WorkerBeforeReplace): Promise<void> {
+  let allowedHosts: string[] = [];
+  await withWorkersQuiet(worker, async () => {
+    allowedHosts = await worker.api.data.importBackup(token);
+  });
+  setUserAllowedHosts(allowedHosts);
   announce('replaced');
 }
 

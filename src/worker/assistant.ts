@@ -20,6 +20,8 @@ import {
   importEverything,
   listMessages,
   markInterruptedReplies,
+  MAX_BACKUP_CHARS,
+  parseBackup,
   prepareRegenerate,
   removeCustomModel,
   renameConversation,
@@ -27,7 +29,9 @@ import {
   sendUserMessage,
   setSetting,
   setSettings,
+  tooLarge,
   wipeDatabase,
+  type Backup,
   type PersonaDatabase,
 } from '../db';
 import { probeDevice } from '../engine/device';
@@ -144,6 +148,8 @@ export class Assistant implements AssistantApi {
   readonly #optimizer: ProfileOptimizer;
   readonly #profileEditor: ProfileEditor;
   readonly #lab: LabRunner;
+  /** A backup file read and checked, waiting for the user to confirm its import. */
+  #checkedBackup: { token: string; backup: Backup } | null = null;
   /** The conversation on screen, as the page last said: its session has not ended. */
   #activeConversationId: string | null = null;
   /**
@@ -333,9 +339,28 @@ export class Assistant implements AssistantApi {
       new Blob(await exportBackupParts(this.#deps.db, this.#deps.clock(), allowedHosts), {
         type: 'application/json',
       }),
-    importBackup: async (backup) => {
+    checkBackup: async (file, builtInModelIds) => {
+      if (file.size > MAX_BACKUP_CHARS * 4) return { ok: false, error: tooLarge() };
+      const parsed = parseBackup(await file.text(), builtInModelIds);
+      if (!parsed.ok) return parsed;
+      const token = crypto.randomUUID();
+      // One at a time: a file chosen again replaces the one not yet imported.
+      this.#checkedBackup = { token, backup: parsed.backup };
+      return { ok: true, token, conversations: parsed.backup.conversations.length };
+    },
+    importBackup: async (token) => {
       this.#refuseUnlessQuiesced();
-      await importEverything(this.#deps.db, backup);
+      const checked = this.#checkedBackup;
+      if (checked?.token !== token) {
+        throw new AppError('invalid-request', 'Choose the backup file again: it was not kept.');
+      }
+      await importEverything(this.#deps.db, checked.backup);
+      this.#checkedBackup = null;
+      return checked.backup.allowedHosts;
+    },
+    discardBackup: (token) => {
+      if (this.#checkedBackup?.token === token) this.#checkedBackup = null;
+      return Promise.resolve();
     },
     eraseDatabases: async () => {
       this.#refuseUnlessQuiesced();

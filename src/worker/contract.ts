@@ -13,7 +13,6 @@ import type {
   ModelSpec,
 } from '../engine/engine';
 import type { BenchDataset, BenchProgress, BenchRole, BenchSettings } from '../core/bench/types';
-import type { Backup } from '../db/backup';
 import type { NewCustomModel } from '../db/custom-models';
 import type { Conversation } from '../db/records';
 import type { Settings } from '../db/settings';
@@ -225,13 +224,24 @@ export interface DataApi {
   /** Takes work again, after an import or erase that failed and changed nothing. */
   resume(): Promise<void>;
   /**
-   * Replaces everything with a parsed backup, in one transaction: all of it or, when it fails,
-   * nothing. Only between `quiesce` and a reload.
+   * Reads and checks a backup file here, off the page's thread (a history of 100,000 messages is
+   * about 89 MB). A good one is held under `token` for `importBackup` or `discardBackup`.
+   * `builtInModelIds`: the catalog's ids, which no custom model in the file may take.
    */
-  importBackup(backup: Backup): Promise<void>;
+  checkBackup(file: Blob, builtInModelIds: string[]): Promise<BackupCheck>;
+  /**
+   * Replaces everything with the checked backup, in one transaction: all of it or, when it fails,
+   * nothing. Only between `quiesce` and a reload. Returns the file's allowed model hosts, which
+   * the page keeps (localStorage).
+   */
+  importBackup(token: string): Promise<string[]>;
+  discardBackup(token: string): Promise<void>;
   /** Erases the database (one transaction) and the Lab's runs. Only between `quiesce` and a reload. */
   eraseDatabases(): Promise<void>;
 }
+
+export type BackupCheck =
+  { ok: true; token: string; conversations: number } | { ok: false; error: string };
 
 export interface AssistantApi {
   device: DeviceApi;

@@ -124,8 +124,8 @@ describe('quiescing the worker before an import or erase', () => {
     const held = gate();
     engine.betweenTokens = () => held.closed;
     const learning = assistant.learning.schedule({ activeConversationId: null, force: true });
-    await tick();
-    expect(engine.requests.at(-1)?.jsonSchema).toBeDefined();
+    // The update is at the engine (its request carries the output schema), held by the gate.
+    await expect.poll(() => engine.requests.at(-1)?.jsonSchema).toBeDefined();
 
     const quiesced = assistant.data.quiesce();
     held.open();
