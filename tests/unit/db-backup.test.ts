@@ -222,7 +222,7 @@ describe('parseBackup refuses hostile files', () => {
     expect(error).toMatch(/newer version of Persona/);
   });
 
-  it('an oversized file', async () => {
+  it('an oversized file', () => {
     // The real limit is 400 million characters; the check is the same at any limit.
     const text = ' '.repeat(1001);
     expect(parseBackup(text, [], 1000)).toEqual({ ok: false, error: tooLarge(1000) });
