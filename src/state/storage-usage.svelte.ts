@@ -1,5 +1,4 @@
 import type { StoredDataUsage } from '../core/storage/usage';
-import { measureStoredData, type PersonaDatabase } from '../db';
 
 /** Bytes per kind of storage, as Chromium reports them in `estimate().usageDetails`. */
 export type UsageDetails = Partial<Record<string, number>>;
@@ -25,18 +24,19 @@ const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFi
 
 /** What the storage view shows, measured when it opens and after a model is deleted. */
 export class StorageUsageState {
-  readonly #db: PersonaDatabase;
+  readonly #measure: () => Promise<StoredDataUsage>;
   readonly #storage: StorageEstimator | undefined;
   #estimate = $state<BrowserEstimate | null>(null);
   #stored = $state<StoredDataUsage | null>(null);
   #measuring = $state(false);
   #error = $state<string | null>(null);
 
+  /** `measure`: the worker's `data.measure`, which reads the rows off the page's thread. */
   constructor(
-    db: PersonaDatabase,
+    measure: () => Promise<StoredDataUsage>,
     storage: StorageEstimator | undefined = globalThis.navigator.storage,
   ) {
-    this.#db = db;
+    this.#measure = measure;
     this.#storage = storage;
   }
 
@@ -58,10 +58,7 @@ export class StorageUsageState {
     this.#measuring = true;
     this.#error = null;
     try {
-      const [estimate, stored] = await Promise.all([
-        this.#readEstimate(),
-        measureStoredData(this.#db),
-      ]);
+      const [estimate, stored] = await Promise.all([this.#readEstimate(), this.#measure()]);
       this.#estimate = estimate;
       this.#stored = stored;
     } catch (error) {

@@ -20,6 +20,7 @@ import {
   importEverything,
   listMessages,
   markInterruptedReplies,
+  measureStoredData,
   MAX_BACKUP_CHARS,
   parseBackup,
   prepareRegenerate,
@@ -133,6 +134,8 @@ export class Assistant implements AssistantApi {
   #engine: Engine | null = null;
   #loaded: LoadedModel | null = null;
   #loading: AbortController | null = null;
+  /** The id of the model `#loading` loads. */
+  #loadingId: string | null = null;
   #replying: AbortController | null = null;
   /** Replies in progress, each settled only after its last write to the database. */
   readonly #replies = new Set<Promise<unknown>>();
@@ -262,6 +265,7 @@ export class Assistant implements AssistantApi {
       this.#replying?.abort();
       const controller = new AbortController();
       this.#loading = controller;
+      this.#loadingId = spec.id;
       try {
         // A profile update gives the engine back (its job returns to the queue) before the model
         // under it is replaced, instead of failing half-way through an unload.
@@ -280,7 +284,10 @@ export class Assistant implements AssistantApi {
         this.#learnInBackground();
         return loaded;
       } finally {
-        if (this.#loading === controller) this.#loading = null;
+        if (this.#loading === controller) {
+          this.#loading = null;
+          this.#loadingId = null;
+        }
       }
     },
     cancelLoad: () => {
@@ -307,6 +314,8 @@ export class Assistant implements AssistantApi {
       return lists.flat();
     },
     deleteCached: async (spec: ModelSpec) => {
+      // A model being loaded from the files about to go would be "in use" with none left.
+      if (this.#loadingId === spec.id) this.#loading?.abort();
       if (this.#loaded?.spec.id === spec.id) await this.models.unload();
       const engine = await this.#engineFor(spec.engine);
       await engine.deleteCached(spec);
@@ -335,6 +344,7 @@ export class Assistant implements AssistantApi {
       this.#optimizer.resume();
       return Promise.resolve();
     },
+    measure: () => measureStoredData(this.#deps.db),
     exportBackup: async (allowedHosts) =>
       new Blob(await exportBackupParts(this.#deps.db, this.#deps.clock(), allowedHosts), {
         type: 'application/json',

@@ -13,6 +13,7 @@ import type {
   ModelSpec,
 } from '../engine/engine';
 import type { BenchDataset, BenchProgress, BenchRole, BenchSettings } from '../core/bench/types';
+import type { StoredDataUsage } from '../core/storage/usage';
 import type { NewCustomModel } from '../db/custom-models';
 import type { Conversation } from '../db/records';
 import type { Settings } from '../db/settings';
@@ -221,6 +222,8 @@ export interface DataApi {
    * `allowedHosts` are the page's (localStorage), written into the file with the rest.
    */
   exportBackup(allowedHosts: string[]): Promise<Blob>;
+  /** How much each kind of data takes, measured here so the page never walks every row. */
+  measure(): Promise<StoredDataUsage>;
   /** Takes work again, after an import or erase that failed and changed nothing. */
   resume(): Promise<void>;
   /**

@@ -30,11 +30,15 @@ export class ScriptedEngine implements Engine {
   loaded: ModelSpec | null = null;
   cached = new Map<string, number>();
 
-  load(spec: ModelSpec, onProgress: (p: LoadProgress) => void): Promise<LoadedModel> {
+  /** Awaited before a load ends; tests make it block to act while a model loads. */
+  beforeLoadEnds: () => Promise<void> = () => Promise.resolve();
+
+  async load(spec: ModelSpec, onProgress: (p: LoadProgress) => void): Promise<LoadedModel> {
+    await this.beforeLoadEnds();
     onProgress({ phase: 'download', fraction: 1, loadedBytes: 10, totalBytes: 10, text: 'done' });
     this.loaded = spec;
     this.cached.set(spec.id, 10);
-    return Promise.resolve({ spec, contextWindow: this.contextWindow, backend: 'scripted' });
+    return { spec, contextWindow: this.contextWindow, backend: 'scripted' };
   }
 
   async generate(

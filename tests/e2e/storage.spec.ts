@@ -65,7 +65,8 @@ test.describe('storage', () => {
 
     // A reload brings the model back from the cache: no download, so no second request.
     await app.reload();
-    await expect(app.modelBadge).toContainText('tiny.gguf', { timeout: 60_000 });
+    // Loaded, not loading: "Loading tiny.gguf…" names the model too.
+    await expect(app.modelBadge).toContainText('tiny.gguf ·', { timeout: 60_000 });
     expect(await persistRequests(page)).toBe(1);
     // The button asks again whenever the user wants.
     await app.openPrivacy();

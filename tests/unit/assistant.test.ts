@@ -54,6 +54,22 @@ describe('Assistant', () => {
     expect((await getAllSettings(ctx.db)).selectedModel).toEqual(spec);
   });
 
+  it('deleting a model while it loads cancels the load: nothing is in use without its files', async () => {
+    const spec = makeWllamaSpec();
+    let finish: (() => void) | null = null;
+    ctx.engine.beforeLoadEnds = () =>
+      new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    const loading = ctx.assistant.models.load(spec, () => undefined);
+    // The engine is reading the model's files.
+    await expect.poll(() => finish !== null).toBe(true);
+    await ctx.assistant.models.deleteCached(spec);
+    (finish as (() => void) | null)?.();
+    await expect(loading).rejects.toMatchObject({ code: 'aborted' });
+    expect(await ctx.assistant.models.current()).toBeNull();
+  });
+
   it('refuses to reply before a model is loaded', async () => {
     const request = await conversationWithQuestion(ctx.db, 'Hello?');
     await expect(ctx.assistant.chat.reply(request, () => undefined)).rejects.toMatchObject({
