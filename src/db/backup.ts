@@ -1,7 +1,7 @@
 /**
  * "Your data is yours": everything Persona stores, out to one JSON file and back.
  *
- * - `exportEverything` reads every table in one read transaction, so the file is a consistent
+ * - `exportBackupParts` reads every table in one read transaction, so the file is a consistent
  *   snapshot even while the worker is writing (a reply streaming, the optimizer committing).
  * - `parseBackup` treats the file as hostile: size and depth are bounded before `JSON.parse`, and
  *   every row is rebuilt field by field from known properties only, so no untrusted key (such as
@@ -90,43 +90,9 @@ export interface Backup {
 
 export type BackupParse = { ok: true; backup: Backup } | { ok: false; error: string };
 
-/** Reads every table in one transaction. `allowedHosts` comes from the caller (localStorage). */
-export async function exportEverything(
-  db: PersonaDatabase,
-  now: number,
-  allowedHosts: readonly string[] = [],
-): Promise<Backup> {
-  return db.transaction('r', db.tables, async () => {
-    const [conversations, messages, profile, revisions, proposals, settings, customModels] =
-      await Promise.all([
-        db.conversations.toArray(),
-        db.messages.toArray(),
-        db.profile.get(PROFILE_ROW_ID),
-        db.revisions.orderBy('number').toArray(),
-        db.proposals.toArray(),
-        db.settings.toArray(),
-        db.customModels.toArray(),
-      ]);
-    return {
-      format: BACKUP_FORMAT,
-      version: BACKUP_VERSION,
-      exportedAt: new Date(now).toISOString(),
-      schemaVersion: SCHEMA_VERSION,
-      conversations,
-      messages,
-      profile: profile ?? null,
-      revisions,
-      proposals,
-      settings,
-      customModels,
-      allowedHosts: [...allowedHosts],
-    };
-  });
-}
-
 /**
- * The backup file as parts, one per row: the same JSON as `exportEverything` gives, without ever
- * building it as one string (an 89 MB history made a 6-second main-thread stall, issue 11). Tables
+ * The backup file (a `Backup` as JSON) as parts, one per row, without ever building it as one
+ * string (an 89 MB history made a 6-second main-thread stall, issue 11). Tables
  * are read in one transaction, the messages row by row, so a backup is one moment's data.
  */
 /** What a file over `maxChars` is told. */

@@ -121,7 +121,6 @@ export {
   BACKUP_FORMAT,
   BACKUP_VERSION,
   exportBackupParts,
-  exportEverything,
   importEverything,
   MAX_BACKUP_CHARS,
   parseBackup,

@@ -397,11 +397,12 @@ export class Assistant implements AssistantApi {
   };
 
   async #setActive(conversationId: string | null): Promise<void> {
-    const switched = conversationId !== this.#activeConversationId;
+    // The page selects a conversation the worker has just created and made active: nothing to do.
+    if (conversationId === this.#activeConversationId) return;
     this.#activeConversationId = conversationId;
     await setSetting(this.#deps.db, 'activeConversationId', conversationId);
     // Moving to another conversation ends the session of the one left.
-    if (switched) this.#learnInBackground();
+    this.#learnInBackground();
   }
 
   /**
