@@ -38,6 +38,7 @@ import {
 import { probeDevice } from '../engine/device';
 import type { ChatMessage, Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import { openLabDatabase, wipeLabDatabase, type LabDatabase } from '../db/lab';
+import { EngineLease, type Lease } from './engine-lease';
 import { LabRunner } from './lab-runner';
 import { replyLockName } from './lock-names';
 import { ProfileEditor } from './profile-editor';
@@ -136,7 +137,15 @@ export class Assistant implements AssistantApi {
   #loading: AbortController | null = null;
   /** The id of the model `#loading` loads. */
   #loadingId: string | null = null;
+  /** Stops the reply in progress (the user's Stop, or the lease asking it to yield). */
   #replying: AbortController | null = null;
+  /**
+   * Who uses the engine: replies, model loads, profile updates and the lab take turns through it,
+   * in that order of rank (issue 9).
+   */
+  readonly #lease = new EngineLease();
+  /** Held from `quiesce` to `resume`: nothing uses the engine while the data is replaced. */
+  #maintenance: Lease | null = null;
   /** Replies in progress, each settled only after its last write to the database. */
   readonly #replies = new Set<Promise<unknown>>();
   /** Prompts of the latest replies by message id, oldest first (a Map keeps insertion order). */
@@ -184,20 +193,25 @@ export class Assistant implements AssistantApi {
     this.#profileEditor = new ProfileEditor(this.#deps.db, this.#deps.clock);
     this.#optimizer = new ProfileOptimizer({
       db: this.#deps.db,
-      engine: () =>
-        this.#engine && this.#loaded ? { engine: this.#engine, loaded: this.#loaded } : null,
+      engine: () => this.#inUse(),
+      lease: this.#lease,
       tryLock: this.#deps.tryLock,
       now: this.#deps.clock,
-      isEngineBusy: () => this.#replying !== null,
       orphanedAfterMs: this.#deps.orphanedJobAfterMs,
     });
     this.#lab = new LabRunner({
       db: this.#deps.labDb,
       loadEngine: this.#deps.loadEngine,
+      lease: this.#lease,
       tryLock: this.#deps.tryLock,
       now: this.#deps.now,
       clock: this.#deps.clock,
       appVersion: this.#deps.appVersion,
+    });
+    // The engine is free for queued profile updates once a reply or a model load gives it back
+    // (the optimizer never waits for it; the lab waits on its own).
+    this.#lease.onRelease((role) => {
+      if (role === 'chat' || role === 'model') this.#learnInBackground();
     });
   }
 
@@ -261,15 +275,27 @@ export class Assistant implements AssistantApi {
 
   readonly models: ModelsApi = {
     load: async (spec, onProgress) => {
+      // A load still waiting for the engine gives up; one loading is displaced below.
       this.#loading?.abort();
-      this.#replying?.abort();
       const controller = new AbortController();
       this.#loading = controller;
       this.#loadingId = spec.id;
+      let lease: Lease | null = null;
       try {
-        // A profile update gives the engine back (its job returns to the queue) before the model
-        // under it is replaced, instead of failing half-way through an unload.
-        await this.#optimizer.preempt();
+        // Whoever uses the engine yields before the model under it is replaced: a reply ends as
+        // stopped, a profile update's job goes back to the queue, the lab makes its call again.
+        lease = await this.#lease
+          .acquire('model', { displace: true, signal: controller.signal })
+          .catch(() => {
+            throw new AppError('aborted', 'Loading was cancelled.');
+          });
+        lease.signal.addEventListener(
+          'abort',
+          () => {
+            controller.abort();
+          },
+          { once: true },
+        );
         const engine = await this.#engineFor(spec.engine);
         if (this.#engine && this.#engine !== engine) await this.#engine.unload();
         this.#engine = null;
@@ -280,14 +306,14 @@ export class Assistant implements AssistantApi {
         this.#loaded = loaded;
         this.#tokenCounts.clear();
         await setSetting(this.#deps.db, 'selectedModel', spec);
-        // Jobs that waited for a model, or were pre-empted by this load, run on the new one.
-        this.#learnInBackground();
         return loaded;
       } finally {
         if (this.#loading === controller) {
           this.#loading = null;
           this.#loadingId = null;
         }
+        // Jobs that waited for a model, or yielded to this load, run on the new one.
+        lease?.release();
       }
     },
     cancelLoad: () => {
@@ -295,12 +321,15 @@ export class Assistant implements AssistantApi {
       return Promise.resolve();
     },
     unload: async () => {
-      this.#replying?.abort();
-      await this.#optimizer.preempt();
-      const engine = this.#engine;
-      this.#engine = null;
-      this.#loaded = null;
-      await engine?.unload();
+      const lease = await this.#lease.acquire('model', { displace: true });
+      try {
+        const engine = this.#engine;
+        this.#engine = null;
+        this.#loaded = null;
+        await engine?.unload();
+      } finally {
+        lease.release();
+      }
     },
     current: () => Promise.resolve(this.#loaded),
     listCached: async (known) => {
@@ -331,8 +360,13 @@ export class Assistant implements AssistantApi {
     quiesce: async () => {
       this.#quiesced = true;
       this.#loading?.abort();
-      this.#replying?.abort();
+      const maintenance = this.#maintenance
+        ? Promise.resolve()
+        : this.#lease.acquire('maintenance', { displace: true }).then((lease) => {
+            this.#maintenance = lease;
+          });
       await Promise.all([
+        maintenance,
         Promise.allSettled([...this.#replies]),
         this.#optimizer.pause(),
         // A benchmark run stays resumable; its own database is erased with everything else.
@@ -342,6 +376,9 @@ export class Assistant implements AssistantApi {
     resume: () => {
       this.#quiesced = false;
       this.#optimizer.resume();
+      const maintenance = this.#maintenance;
+      this.#maintenance = null;
+      maintenance?.release();
       return Promise.resolve();
     },
     measure: () => measureStoredData(this.#deps.db),
@@ -395,6 +432,11 @@ export class Assistant implements AssistantApi {
     promptOf: (messageId) => Promise.resolve(this.#prompts.get(messageId) ?? null),
     saveProgress: () => this.#saveProgress?.() ?? Promise.resolve(),
   };
+
+  /** The engine and the model it holds, or null when no model is loaded. */
+  #inUse(): { engine: Engine; loaded: LoadedModel } | null {
+    return this.#engine && this.#loaded ? { engine: this.#engine, loaded: this.#loaded } : null;
+  }
 
   async #setActive(conversationId: string | null): Promise<void> {
     // The page selects a conversation the worker has just created and made active: nothing to do.
@@ -471,22 +513,33 @@ export class Assistant implements AssistantApi {
     request: ReplyRequest,
     onStream: (update: StreamUpdate) => void,
   ): Promise<ReplyOutcome> {
-    const engine = this.#engine;
-    const loaded = this.#loaded;
     this.#refuseIfQuiesced();
-    if (!engine || !loaded) throw new AppError('no-model-loaded', 'No model is loaded.');
-    if (this.#replying) {
+    if (!this.#engine || !this.#loaded) {
+      throw new AppError('no-model-loaded', 'No model is loaded.');
+    }
+    if (this.#lease.has('chat')) {
       throw new AppError('busy', 'A reply is already being generated. Stop it first.');
     }
     const controller = new AbortController();
     this.#replying = controller;
+    // The user is waiting: a profile update or a lab call in progress yields (its work goes back
+    // to its queue) and the reply takes the engine as soon as it is given back.
+    const lease = await this.#lease.acquire('chat');
+    // Only a model load or an erase asks a reply to yield: it ends as stopped, with its text.
+    lease.signal.addEventListener(
+      'abort',
+      () => {
+        controller.abort();
+      },
+      { once: true },
+    );
     const { db, holdLock, schedule, now, persistEveryMs } = this.#deps;
     const { messageId } = request;
     try {
-      // The user is waiting: a profile update in progress gives the engine back and resumes later,
-      // and a benchmark run stops (resumable) so it does not compete for the device.
-      await this.#lab.preempt();
-      await this.#optimizer.preempt();
+      // A model load may have run while the reply waited for the engine.
+      const current = this.#inUse();
+      if (!current) throw new AppError('no-model-loaded', 'No model is loaded.');
+      const { engine, loaded } = current;
       return await holdLock(replyLockName(messageId), async () => {
         let text = '';
         try {
@@ -576,10 +629,10 @@ export class Assistant implements AssistantApi {
         }
       });
     } finally {
-      this.#replying = null;
+      if (this.#replying === controller) this.#replying = null;
       this.#saveProgress = null;
-      // Jobs pre-empted by this reply (or queued meanwhile) run now that the engine is free.
-      this.#learnInBackground();
+      // Jobs that yielded to this reply (or were queued meanwhile) run once it is released.
+      lease.release();
     }
   }
 

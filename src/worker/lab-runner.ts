@@ -25,6 +25,7 @@ import {
 } from '../db/lab';
 import type { Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import type { LabApi, LabStartRequest } from './contract';
+import type { EngineLease } from './engine-lease';
 import { LAB_LOCK } from './lock-names';
 
 /**
@@ -37,15 +38,19 @@ import { LAB_LOCK } from './lock-names';
  * run, so no phase pays a reload. The memory cost is the sum of the distinct models' memory, on top
  * of the chat model if one is loaded; they are unloaded as soon as the run ends, stops or fails.
  *
- * The lab must not run while the user chats: a chat request calls `preempt()`, which aborts the
- * model call in flight (it is not recorded, so a resume makes it again, once) and stops the run;
- * the run stays resumable. `stop()` instead lets the call in flight finish and be recorded.
+ * The lab yields to everything else: each model call holds the engine's lease (issue 9), the
+ * lowest-ranked role, so a reply, a model load or a profile update asks it to yield; the call in
+ * flight is abandoned (it is not recorded) and made again once the engine is back, and the run
+ * goes on by itself. `stop()` lets the call in flight finish and be recorded; `preempt()` (an
+ * import or erase) abandons it and stops the run, which stays resumable.
  */
 
 export interface LabRunnerDeps {
   /** The lab's database; opened lazily so a worker that never runs a benchmark never opens it. */
   db: () => LabDatabase;
   loadEngine: (kind: EngineKind) => Promise<Engine>;
+  /** The app engine's lease: the lab's model calls take turns with the chat and learning. */
+  lease: EngineLease;
   tryLock: <T>(name: string, work: () => Promise<T>) => Promise<T | null>;
   /** A monotonic clock for timing, in milliseconds. */
   now: () => number;
@@ -225,16 +230,46 @@ export class LabRunner implements LabApi {
         },
         recorded,
         generate: async (role, request) => {
-          const started = now();
-          const result = await roles[role].engine.generate(
-            request,
-            () => undefined,
-            active.controller.signal,
-          );
-          if (active.controller.signal.aborted || result.finishReason === 'abort') {
-            throw new StopRequested();
+          const step = state.step;
+          for (;;) {
+            if (this.#deps.lease.holder !== null) {
+              state.step = 'Paused: the model is busy with something that comes first';
+              report('running');
+            }
+            const lease = await this.#deps.lease
+              .acquire('lab', { signal: active.controller.signal })
+              .catch(() => {
+                throw new StopRequested();
+              });
+            if (state.step !== step) {
+              state.step = step;
+              report('running');
+            }
+            try {
+              const started = now();
+              const result = await roles[role].engine.generate(
+                request,
+                () => undefined,
+                AbortSignal.any([active.controller.signal, lease.signal]),
+              );
+              if (active.controller.signal.aborted) throw new StopRequested();
+              if (result.finishReason === 'abort') {
+                // Asked to yield: the call is made again once the engine is back.
+                if (lease.signal.aborted) continue;
+                throw new StopRequested();
+              }
+              return { ...result, ms: Math.round(now() - started) };
+            } catch (error) {
+              if (error instanceof StopRequested || active.controller.signal.aborted) {
+                throw new StopRequested();
+              }
+              // An engine may fail instead of stopping when asked to yield: the same.
+              if (lease.signal.aborted) continue;
+              throw error;
+            } finally {
+              lease.release();
+            }
           }
-          return { ...result, ms: Math.round(now() - started) };
         },
         record: (key: string, call: BenchCall) => recordCall(db, run.id, key, call),
         beforeCall: (step) => {

@@ -24,7 +24,8 @@ import {
   type ProcessedConversation,
 } from '../db';
 import type { Engine, LoadedModel } from '../engine/engine';
-import type { LearningOutcome, ScheduleRequest } from './contract';
+import type { LearningOutcome, LearningWait, ScheduleRequest } from './contract';
+import type { EngineLease, LeaseRole } from './engine-lease';
 import { OPTIMIZER_LOCK } from './lock-names';
 
 /** Sessions one run reads at most, so a long absence does not make one huge prompt. */
@@ -34,11 +35,11 @@ export interface ProfileOptimizerDeps {
   db: PersonaDatabase;
   /** The engine and model in use now, or null when none is loaded. */
   engine: () => { engine: Engine; loaded: LoadedModel } | null;
+  /** The engine's one lease: a job runs only while it holds it, and yields when asked. */
+  lease: EngineLease;
   /** Runs `work` under an exclusive lock if nobody holds it; resolves null if someone does. */
   tryLock: <T>(name: string, work: () => Promise<T>) => Promise<T | null>;
   now: () => number;
-  /** Whether a reply holds the engine now: a job started then would only meet a busy engine. */
-  isEngineBusy?: () => boolean;
   /**
    * How long a running job must be silent before another run takes it over. Runs hold the
    * `persona-optimizer` Web Lock, which the browser releases when a tab closes or crashes: whoever
@@ -71,13 +72,11 @@ const emptyOutcome = (): LearningOutcome => ({
 /**
  * The optimizer of AI PERSONA run for real: reads the sessions a persisted job names, asks the
  * loaded model for schema-constrained changes, validates them, and stores the result as one
- * revision (or as proposals in review mode). A chat request pre-empts it; the job goes back to
- * the queue and nothing is stored half-way.
+ * revision (or as proposals in review mode). Each job holds the engine's lease; when a reply or a
+ * model load asks for the engine, the job goes back to the queue and nothing is stored half-way.
  */
 export class ProfileOptimizer {
   readonly #deps: ProfileOptimizerDeps;
-  #running: AbortController | null = null;
-  #draining: Promise<unknown> = Promise.resolve();
   #paused = false;
   /** Every schedule or run still going, so `pause` can wait for its last write. */
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -87,21 +86,12 @@ export class ProfileOptimizer {
   }
 
   /**
-   * Stops a run in progress so a chat reply gets the engine, and waits until the engine is free;
-   * the job goes back to the queue.
-   */
-  async preempt(): Promise<void> {
-    this.#running?.abort();
-    await this.#draining;
-  }
-
-  /**
-   * Stops a run in progress and refuses new ones until `resume`, resolving once nothing of the
-   * optimizer can write any more: an import or erase is about to replace the database.
+   * Refuses new runs until `resume`, resolving once nothing of the optimizer can write any more:
+   * an import or erase is about to replace the database (and has asked a running job to yield
+   * through the engine's lease).
    */
   async pause(): Promise<void> {
     this.#paused = true;
-    this.#running?.abort();
     // A settled task may have started another (a schedule runs the queue): wait until none is left.
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
@@ -165,15 +155,7 @@ export class ProfileOptimizer {
   /** Runs queued jobs one by one until the queue is empty, a reply pre-empts, or no model is loaded. */
   async runPending(): Promise<LearningOutcome> {
     if (this.#paused) return emptyOutcome();
-    const run = this.#track(() =>
-      this.#deps.tryLock(OPTIMIZER_LOCK, () => {
-        // Only a run that got the lock is one `preempt` must wait for: a call that found the
-        // lock taken (this tab's own run, say) must not replace it with its settled promise.
-        const draining = this.#drain();
-        this.#draining = draining.catch(() => undefined);
-        return draining;
-      }),
-    );
+    const run = this.#track(() => this.#deps.tryLock(OPTIMIZER_LOCK, () => this.#drain()));
     // Someone holds the lock: an update is running, and it drains the queue after its job.
     return (await run) ?? { ...emptyOutcome(), waiting: 'another-update' };
   }
@@ -182,19 +164,32 @@ export class ProfileOptimizer {
     const { db, now } = this.#deps;
     const outcome = emptyOutcome();
     for (;;) {
-      if (this.#paused) break;
+      if (this.#paused || !(await hasPendingJobs(db))) break;
+      if (!this.#deps.engine()) {
+        outcome.waiting = 'model';
+        break;
+      }
+      // Background work: it takes the engine from the lab, never from a reply or a model load,
+      // and never queues behind them (their release runs the queue again).
+      const lease = await this.#deps.lease.acquire('learning', { wait: false });
+      if (!lease) {
+        outcome.waiting = waitingFor(this.#deps.lease.holder);
+        break;
+      }
       const current = this.#deps.engine();
-      if (!current || this.#deps.isEngineBusy?.() === true) {
-        if (await hasPendingJobs(db)) outcome.waiting = current ? 'reply' : 'model';
+      if (!current) {
+        lease.release();
+        outcome.waiting = 'model';
         break;
       }
       const job = await claimNextJob(db, now(), { staleAfterMs: this.#deps.orphanedAfterMs });
-      if (!job) break;
+      if (!job) {
+        lease.release();
+        break;
+      }
       outcome.jobs++;
-      const controller = new AbortController();
-      this.#running = controller;
       try {
-        const ran = await this.#run(job, current, controller.signal);
+        const ran = await this.#run(job, current, lease.signal);
         outcome.applied += ran.applied;
         outcome.proposed += ran.proposed;
         outcome.rejected += ran.rejected;
@@ -205,16 +200,15 @@ export class ProfileOptimizer {
         // or unloaded engine, a lost GPU, a full disk) says nothing about the sessions: the job
         // goes back to the queue and runs when the engine is free again, so no session is lost.
         await requeueJob(db, job.id, job.claimId, now());
-        if (controller.signal.aborted) {
+        if (lease.signal.aborted) {
           outcome.preempted = true;
-          outcome.waiting = 'reply';
         } else {
           console.warn('Persona: a profile update was put back in the queue:', error);
-          outcome.waiting = this.#deps.engine() ? 'reply' : 'model';
         }
+        outcome.waiting = this.#deps.engine() ? 'reply' : 'model';
         break;
       } finally {
-        this.#running = null;
+        lease.release();
       }
     }
     return outcome;
@@ -366,6 +360,12 @@ export class ProfileOptimizer {
     }
     return sessions;
   }
+}
+
+/** Why a job could not take the engine, in the words "Update profile now" uses. */
+function waitingFor(holder: LeaseRole | null): LearningWait {
+  if (holder === 'learning') return 'another-update';
+  return holder === 'model' ? 'model' : 'reply';
 }
 
 /** What an applied change proposes, so review mode can show it and apply it on acceptance. */

@@ -69,9 +69,13 @@ export class ScriptedEngine implements Engine {
     onDelta: (text: string) => void,
     signal: AbortSignal,
   ): Promise<GenerateResult> {
+    // Like a real engine, an abort ends the call while it is still reading the prompt, too.
     const script = this.respond
-      ? await this.respond(request)
+      ? await unlessAborted(this.respond(request), signal)
       : (this.replies.shift() ?? 'Hello from the scripted engine.');
+    if (script === null) {
+      return { text: '', finishReason: 'abort', promptTokens: 0, completionTokens: 0 };
+    }
     const tokens = script.match(/\S+\s*/g) ?? [];
     let text = '';
     let written = 0;
@@ -122,4 +126,28 @@ export class ScriptedEngine implements Engine {
     this.cached.delete(spec.id);
     return Promise.resolve();
   }
+}
+
+/** The answer, or null as soon as `signal` aborts. */
+function unlessAborted(
+  answer: string | Promise<string>,
+  signal: AbortSignal,
+): Promise<string | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      resolve(null);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(answer).then(
+      (text) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(text);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }

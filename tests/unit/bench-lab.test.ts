@@ -16,6 +16,7 @@ import {
 import { createConversation, sendUserMessage } from '../../src/db';
 import type { GenerateRequest } from '../../src/engine/engine';
 import { Assistant } from '../../src/worker/assistant';
+import { EngineLease } from '../../src/worker/engine-lease';
 import { LabRunner } from '../../src/worker/lab-runner';
 import { ScriptedEngine } from '../doubles/scripted-engine';
 import {
@@ -37,6 +38,7 @@ function setup(cast: (request: GenerateRequest) => string | Promise<string> = de
   engine.respond = cast;
   let ids = 0;
   const runner = new LabRunner({
+    lease: new EngineLease(),
     db: () => db,
     loadEngine: () => Promise.resolve(engine),
     tryLock: (_name, work) => work(),
@@ -254,6 +256,7 @@ describe('PersonaBench lab runner', () => {
     const engine = new ScriptedEngine();
     engine.respond = defaultCast;
     const reopened = new LabRunner({
+      lease: new EngineLease(),
       db: () => crashed.db,
       loadEngine: () => Promise.resolve(engine),
       tryLock: (_name, work) => work(),
@@ -357,6 +360,7 @@ describe('PersonaBench lab runner', () => {
     const db = openLabDatabase(`persona-lab-test-${crypto.randomUUID()}`);
     const engines: ScriptedEngine[] = [];
     const runner = new LabRunner({
+      lease: new EngineLease(),
       db: () => db,
       loadEngine: () => {
         const engine = new ScriptedEngine();
@@ -441,6 +445,7 @@ describe('PersonaBench lab runner', () => {
   it('answers busy while another tab runs the lab, and keeps the new run resumable', async () => {
     const ctx = setup();
     const elsewhere = new LabRunner({
+      lease: new EngineLease(),
       db: () => ctx.db,
       loadEngine: () => Promise.resolve(ctx.engine),
       tryLock: () => Promise.resolve(null),
@@ -506,14 +511,14 @@ describe('the lab inside the assistant worker', () => {
     for (const table of db.tables) expect(await table.count(), table.name).toBe(0);
   });
 
-  it('stops a run when the user sends a chat message; the run can be resumed', async () => {
+  it('yields the engine to a chat message and goes on by itself after the reply (issue 9)', async () => {
     const { db, engine, assistant } = assistantSetup();
     const release = holdFifthCall(engine);
     await assistant.models.load(makeWllamaSpec(), () => undefined);
-    const running = assistant.lab.start(
-      labRequest(['golden'], { personaLimit: 1 }),
-      () => undefined,
-    );
+    const steps: string[] = [];
+    const running = assistant.lab.start(labRequest(['golden'], { personaLimit: 1 }), (p) => {
+      steps.push(p.step);
+    });
     await vi.waitFor(
       () => {
         expect(engine.requests).toHaveLength(5);
@@ -523,17 +528,21 @@ describe('the lab inside the assistant worker', () => {
 
     const conversation = await createConversation(db);
     const sent = await sendUserMessage(db, conversation.id, 'Hello?');
+    engine.respond = (request) => (request.jsonSchema ? defaultCast(request) : 'Hi there.');
     const replying = assistant.chat.reply(
       { conversationId: conversation.id, messageId: sent.assistantMessageId },
       () => undefined,
     );
+    // The reply is served first: the lab's call in flight is abandoned, not waited for.
+    await expect(replying).resolves.toMatchObject({ finishReason: 'stop' });
+    const chatAt = engine.requests.findIndex((r) => r.messages.at(-1)?.content === 'Hello?');
+    expect(chatAt).toBe(5);
     release();
-    const stopped = await running;
-    expect(stopped.status).toBe('stopped');
-    expect((await replying).finishReason).toBe('stop');
-
-    const resumed = await assistant.lab.resume(stopped.runId, () => undefined);
-    expect(resumed).toMatchObject({ status: 'done', done: 3, total: 3 });
+    const done = await running;
+    expect(done).toMatchObject({ status: 'done', done: 3, total: 3 });
+    // The abandoned call was made again after the reply, and nothing else was repeated.
+    expect(engine.requests[6]?.messages).toEqual(engine.requests[4]?.messages);
+    expect(steps.some((step) => step.startsWith('Paused'))).toBe(true);
   });
 
   it('stops a run before an import or erase, refuses new runs until then, and erase clears the runs', async () => {
