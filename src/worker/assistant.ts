@@ -137,8 +137,8 @@ export class Assistant implements AssistantApi {
   #loading: AbortController | null = null;
   /** The id of the model `#loading` loads. */
   #loadingId: string | null = null;
-  /** Stops the reply in progress (the user's Stop, or the lease asking it to yield). */
-  #replying: AbortController | null = null;
+  /** Stop the replies in progress or waiting for the engine (the user's Stop, or a yield). */
+  readonly #replying = new Set<AbortController>();
   /**
    * Who uses the engine: replies, model loads, profile updates and the lab take turns through it,
    * in that order of rank (issue 9).
@@ -360,6 +360,8 @@ export class Assistant implements AssistantApi {
     quiesce: async () => {
       this.#quiesced = true;
       this.#loading?.abort();
+      // Replies waiting for the engine too: they would wait behind the import for ever.
+      for (const reply of this.#replying) reply.abort();
       const maintenance = this.#maintenance
         ? Promise.resolve()
         : this.#lease.acquire('maintenance', { displace: true }).then((lease) => {
@@ -373,13 +375,16 @@ export class Assistant implements AssistantApi {
         this.#lab.preempt(),
       ]);
     },
-    resume: () => {
+    resume: async () => {
+      // A message sent just before the data was to be replaced got no reply (the worker refused
+      // it), and one may have come in a backup: left `streaming`, either would refuse every later
+      // message in its conversation. Asked before replies are taken again, so none of ours runs.
+      await markInterruptedReplies(this.#deps.db, this.#deps.isReplyAlive);
       this.#quiesced = false;
       this.#optimizer.resume();
       const maintenance = this.#maintenance;
       this.#maintenance = null;
       maintenance?.release();
-      return Promise.resolve();
     },
     measure: () => measureStoredData(this.#deps.db),
     exportBackup: async (allowedHosts) =>
@@ -426,7 +431,7 @@ export class Assistant implements AssistantApi {
       return work;
     },
     stop: () => {
-      this.#replying?.abort();
+      for (const reply of this.#replying) reply.abort();
       return Promise.resolve();
     },
     promptOf: (messageId) => Promise.resolve(this.#prompts.get(messageId) ?? null),
@@ -514,17 +519,29 @@ export class Assistant implements AssistantApi {
     onStream: (update: StreamUpdate) => void,
   ): Promise<ReplyOutcome> {
     this.#refuseIfQuiesced();
-    if (!this.#engine || !this.#loaded) {
-      throw new AppError('no-model-loaded', 'No model is loaded.');
-    }
-    if (this.#lease.has('chat')) {
-      throw new AppError('busy', 'A reply is already being generated. Stop it first.');
-    }
     const controller = new AbortController();
-    this.#replying = controller;
+    this.#replying.add(controller);
     // The user is waiting: a profile update or a lab call in progress yields (its work goes back
-    // to its queue) and the reply takes the engine as soon as it is given back.
-    const lease = await this.#lease.acquire('chat');
+    // to its queue) and the reply takes the engine as soon as it is given back. A second reply
+    // (another conversation) waits for the first instead of leaving its message unanswered.
+    const lease = await this.#lease
+      .acquire('chat', { signal: controller.signal })
+      .catch(() => null);
+    const { db, holdLock, schedule, now, persistEveryMs } = this.#deps;
+    const { messageId } = request;
+    if (!lease) {
+      // Stopped before it reached the model.
+      this.#replying.delete(controller);
+      await finishReply(db, messageId, { status: 'stopped', content: '' });
+      return {
+        messageId,
+        finishReason: 'abort',
+        droppedTurns: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        tokensPerSecond: 0,
+      };
+    }
     // Only a model load or an erase asks a reply to yield: it ends as stopped, with its text.
     lease.signal.addEventListener(
       'abort',
@@ -533,16 +550,14 @@ export class Assistant implements AssistantApi {
       },
       { once: true },
     );
-    const { db, holdLock, schedule, now, persistEveryMs } = this.#deps;
-    const { messageId } = request;
     try {
-      // A model load may have run while the reply waited for the engine.
-      const current = this.#inUse();
-      if (!current) throw new AppError('no-model-loaded', 'No model is loaded.');
-      const { engine, loaded } = current;
       return await holdLock(replyLockName(messageId), async () => {
         let text = '';
+        // Read once the reply has the engine: a model load may have run while it waited.
+        const current = this.#inUse();
         try {
+          if (!current) throw new AppError('no-model-loaded', 'No model is loaded.');
+          const { engine, loaded } = current;
           const turns = await this.#historyBefore(request);
           const reserve = Math.min(MAX_REPLY_TOKENS, Math.floor(loaded.contextWindow / 4));
           const prompt = await fitToContext({
@@ -612,10 +627,12 @@ export class Assistant implements AssistantApi {
             ...stats,
           };
         } catch (error) {
+          // Every reply that does not end ends as an error, even one that never reached the
+          // model: a reply left `streaming` refuses every later message in its conversation.
           const ending = {
             status: 'error',
             error: serializeError(error),
-            modelId: loaded.spec.id,
+            modelId: current?.loaded.spec.id,
           } as const;
           try {
             await finishReply(db, messageId, { ...ending, content: text });
@@ -629,7 +646,7 @@ export class Assistant implements AssistantApi {
         }
       });
     } finally {
-      if (this.#replying === controller) this.#replying = null;
+      this.#replying.delete(controller);
       this.#saveProgress = null;
       // Jobs that yielded to this reply (or were queued meanwhile) run once it is released.
       lease.release();
