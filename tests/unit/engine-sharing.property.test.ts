@@ -35,7 +35,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 /** A command and how many macrotasks pass before the next one starts (0: at once). */
 const step = fc.record({ command, gap: fc.nat(3) });
 
-const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
+const macrotask = () =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, 0);
+  });
 
 /** Web Locks as the browser has them: one holder per name, `ifAvailable` refused when held. */
 function excludingLocks() {
