@@ -29,6 +29,13 @@ export class AppError extends Error {
     super(message, options);
     this.code = code;
   }
+
+  /** Whatever was thrown, as an AppError: typed ones kept, anything else `unknown` with its text. */
+  static from(error: unknown): AppError {
+    if (error instanceof AppError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new AppError('unknown', message, { cause: error });
+  }
 }
 
 /** The plain shape an error takes on the wire between worker and UI. */

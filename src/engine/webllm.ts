@@ -15,6 +15,7 @@ import {
   type MLCEngineConfig,
   type ModelRecord,
 } from '@mlc-ai/web-llm';
+import { estimateTokens } from '../core/tokens';
 import { AppError } from '../core/errors';
 import { probeWebGpu, type NoWebGpu, type WebGpuInfo } from './device';
 import type {
@@ -229,23 +230,6 @@ export function mapWebLLMError(error: unknown): AppError {
     );
   }
   return make('unknown', message || 'WebLLM failed without a message.');
-}
-
-/**
- * WebLLM 0.2.86 keeps each model's tokenizer private (`MLCEngine` has no tokenize method and
- * `asyncLoadTokenizer` is not exported from the package), so token counts are estimated. Common
- * BPE vocabularies (Llama 3, Qwen2.5, Phi-3.5) average about four characters of English per token;
- * dividing ASCII text by three and counting every other character as a whole token overestimates,
- * which keeps a prompt fitted with it inside the real window.
- */
-export function estimateTokens(text: string): number {
-  let ascii = 0;
-  let other = 0;
-  for (const char of text) {
-    if (char.charCodeAt(0) < 128) ascii += 1;
-    else other += 1;
-  }
-  return Math.ceil(ascii / 3) + other;
 }
 
 function toMessageParam(message: ChatMessage): ChatCompletionMessageParam {
@@ -551,6 +535,10 @@ export class WebLLMEngine implements Engine {
     return result();
   }
 
+  /**
+   * WebLLM 0.2.86 keeps each model's tokenizer private (`MLCEngine` has no tokenize method and
+   * `asyncLoadTokenizer` is not exported), so counts are the app's one deliberately high estimate.
+   */
   countTokens(text: string): Promise<number> {
     return Promise.resolve(estimateTokens(text));
   }

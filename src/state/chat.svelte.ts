@@ -203,7 +203,7 @@ export class ChatState {
         }),
       );
     } catch (error) {
-      const appError = error instanceof AppError ? error : new AppError('unknown', String(error));
+      const appError = AppError.from(error);
       this.#error = appError;
       this.#onEngineError(appError);
     } finally {
@@ -215,7 +215,7 @@ export class ChatState {
     try {
       return await work();
     } catch (error) {
-      this.#error = error instanceof AppError ? error : new AppError('unknown', String(error));
+      this.#error = AppError.from(error);
       return undefined;
     }
   }

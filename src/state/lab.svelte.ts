@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import { loadBenchDataset, type DatasetFile } from '../core/bench/dataset';
+import { AppError } from '../core/errors';
 import {
   BENCH_CONDITIONS,
   type BenchCondition,
@@ -41,8 +42,7 @@ export interface RunResults {
   personaResults: BenchPersonaResult[];
 }
 
-const message = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
+const message = (error: unknown): string => AppError.from(error).message;
 
 /** A non-negative whole number from a form field, or the fallback. */
 const wholeNumber = (value: number, fallback: number): number =>

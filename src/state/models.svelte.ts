@@ -21,8 +21,7 @@ export interface LoadFailure {
 
 const modelUrl = (spec: ModelSpec): string => (spec.engine === 'wllama' ? spec.url : spec.modelUrl);
 
-const toAppError = (error: unknown): AppError =>
-  error instanceof AppError ? error : new AppError('unknown', String(error));
+const toAppError = (error: unknown): AppError => AppError.from(error);
 
 /** The device, the model catalog's state on it, and the model being loaded or in use. */
 export class ModelsState {

@@ -195,8 +195,7 @@ export class ProfileState {
     try {
       await work();
     } catch (error) {
-      this.#error =
-        error instanceof AppError || error instanceof Error ? error.message : String(error);
+      this.#error = AppError.from(error).message;
     }
   }
 }

@@ -3,7 +3,7 @@ import { StreamBatcher, frameSchedule, type Schedule } from '../core/chat/stream
 import {
   CHAT_REPEAT_PENALTY,
   CHAT_TEMPERATURE,
-  MAX_REPLY_TOKENS,
+  replyTokenReserve,
   personalizedSystemPrompt,
 } from '../core/chat/system-prompt';
 import { AppError, serializeError } from '../core/errors';
@@ -559,7 +559,7 @@ export class Assistant implements AssistantApi {
           if (!current) throw new AppError('no-model-loaded', 'No model is loaded.');
           const { engine, loaded } = current;
           const turns = await this.#historyBefore(request);
-          const reserve = Math.min(MAX_REPLY_TOKENS, Math.floor(loaded.contextWindow / 4));
+          const reserve = replyTokenReserve(loaded.contextWindow);
           const prompt = await fitToContext({
             system: await this.#systemPrompt(request.conversationId),
             turns,

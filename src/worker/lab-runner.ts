@@ -304,11 +304,11 @@ export class LabRunner implements LabApi {
         await updateRun(db, run.id, { status: 'stopped', ...patch() });
         return report('stopped');
       }
-      const message = error instanceof Error ? error.message : String(error);
-      state.step = `Failed: ${message}`;
-      await updateRun(db, run.id, { status: 'failed', error: message, ...patch() });
+      const failure = AppError.from(error);
+      state.step = `Failed: ${failure.message}`;
+      await updateRun(db, run.id, { status: 'failed', error: failure.message, ...patch() });
       report('failed');
-      throw error instanceof AppError ? error : new AppError('unknown', message);
+      throw failure;
     } finally {
       await Promise.all([...loaded.values()].map(({ engine }) => engine.unload()));
     }

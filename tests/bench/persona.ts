@@ -14,7 +14,8 @@ import {
   DEFAULT_SECTIONS,
   emptyProfile,
 } from '../../src/core/profile/defaults';
-import { estimateTokens, renderProfile } from '../../src/core/profile/render';
+import { renderProfile } from '../../src/core/profile/render';
+import { estimateTokens } from '../../src/core/tokens';
 import { validateProfile } from '../../src/core/profile/validate';
 import { createConversation, openDatabase, sendUserMessage } from '../../src/db';
 import { Assistant } from '../../src/worker/assistant';

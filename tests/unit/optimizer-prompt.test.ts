@@ -8,7 +8,7 @@ import {
 import type { OptimizerSession, SessionMessage } from '../../src/core/optimizer/transcript';
 import { applyChanges, setFieldLocked, userSetChange } from '../../src/core/profile/apply';
 import { emptyProfile } from '../../src/core/profile/defaults';
-import { estimateTokens } from '../../src/core/profile/render';
+import { estimateTokens } from '../../src/core/tokens';
 import type { Profile } from '../../src/core/profile/types';
 
 const T0 = Date.UTC(2024, 4, 1);

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyChanges, userSetChange } from '../../src/core/profile/apply';
 import { DEFAULT_PROFILE_BUDGET_TOKENS, emptyProfile } from '../../src/core/profile/defaults';
-import {
-  estimateTokens,
-  personalizationInstructions,
-  renderProfile,
-} from '../../src/core/profile/render';
+import { personalizationInstructions, renderProfile } from '../../src/core/profile/render';
+import { estimateTokens } from '../../src/core/tokens';
 import type { Profile } from '../../src/core/profile/types';
 
 const T0 = 1_700_000_000_000;

@@ -9,12 +9,12 @@ import {
   appConfigFor,
   chatRequestFor,
   contextWindowFromChatConfig,
-  estimateTokens,
   mapWebLLMError,
   progressFromReport,
   webllmModelBaseUrl,
   type MLCEngineHandle,
 } from '../../src/engine/webllm';
+import { estimateTokens } from '../../src/core/tokens';
 
 const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
 
@@ -261,13 +261,6 @@ describe('request and config helpers', () => {
   it('leaves out options not given and seeds WebLLM would reject', () => {
     const request = chatRequestFor({ messages: [{ role: 'user', content: 'u' }], seed: 1.5 });
     expect(Object.keys(request).sort()).toEqual(['messages', 'stream', 'stream_options']);
-  });
-
-  it('estimates tokens on the high side', () => {
-    expect(estimateTokens('')).toBe(0);
-    const english = 'The quick brown fox jumps over the lazy dog. '.repeat(10);
-    expect(estimateTokens(english)).toBeGreaterThanOrEqual(english.length / 4);
-    expect(estimateTokens('你好世界')).toBe(4);
   });
 
   it('reads the context window from a chat config', () => {

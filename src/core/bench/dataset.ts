@@ -9,6 +9,7 @@ import { cleanText, hasControlCharacters, isForbiddenName } from '../profile/nor
 import type { Profile } from '../profile/types';
 import { isPlainObject, ownValue, quoteForMessage } from '../profile/validate';
 import type { BenchChange, BenchDataset, BenchPersona, BenchScene } from './types';
+import type { Result } from '../result';
 
 /**
  * Reads a PersonaBench folder, given as its files' paths (relative to the folder) and texts, into a
@@ -46,8 +47,7 @@ export interface DatasetFile {
   text: string;
 }
 
-export type DatasetLoad =
-  { ok: true; dataset: BenchDataset; warnings: string[] } | { ok: false; error: string };
+export type DatasetLoad = Result<{ dataset: BenchDataset; warnings: string[] }>;
 
 /** Scene keys in the files, in the order errors are reported, and where each one goes. */
 const SCENE_FIELDS = [

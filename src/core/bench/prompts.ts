@@ -1,9 +1,11 @@
 import type { ChatMessage } from '../llm';
 import { stripJsonFence } from '../optimizer/parse';
-import { estimateTokens, renderProfile } from '../profile/render';
+import { renderProfile } from '../profile/render';
+import { estimateTokens } from '../tokens';
 import type { Profile } from '../profile/types';
 import { isPlainObject, ownValue } from '../profile/validate';
 import type { BenchScene, BenchTurn, SessionScores } from './types';
+import type { ValueResult } from '../result';
 
 /**
  * The PersonaBench user simulator and judge: prompts, output schemas and parsers. Their output is
@@ -18,7 +20,7 @@ export const MAX_REASON = 600;
 export const SIMULATOR_OUTPUT_TOKENS = 320;
 export const JUDGE_OUTPUT_TOKENS = 320;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+export type Parsed<T> = ValueResult<T>;
 
 /** The persona as the simulator and judge read it: the same compact lines the assistant would. */
 export function renderPersona(profile: Profile): string {

@@ -7,7 +7,7 @@ import {
 import {
   CHAT_REPEAT_PENALTY,
   CHAT_TEMPERATURE,
-  MAX_REPLY_TOKENS,
+  replyTokenReserve,
   baseSystemPrompt,
   personalizedSystemPrompt,
 } from '../chat/system-prompt';
@@ -15,7 +15,7 @@ import { AppError } from '../errors';
 import { proposeProfileChanges } from '../optimizer/propose';
 import type { OptimizerSession } from '../optimizer/transcript';
 import { emptyProfile } from '../profile/defaults';
-import { estimateTokens } from '../profile/render';
+import { estimateTokens } from '../tokens';
 import type { Profile } from '../profile/types';
 import {
   JUDGE_OUTPUT_TOKENS,
@@ -335,7 +335,7 @@ export class BenchProtocol {
     step: string,
   ): Promise<BenchCall> {
     const contextWindow = this.#deps.contextWindows.assistant;
-    const reserve = Math.min(MAX_REPLY_TOKENS, Math.floor(contextWindow / 4));
+    const reserve = replyTokenReserve(contextWindow);
     const prompt = await fitToContext({
       system,
       turns: [...turns],

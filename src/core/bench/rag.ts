@@ -1,4 +1,4 @@
-import { estimateTokens } from '../profile/render';
+import { estimateTokens } from '../tokens';
 import { tokenSet } from './similarity';
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { FinishReason, ModelSpec } from '../llm';
 import type { Profile } from '../profile/types';
+import type { ValueResult } from '../result';
 
 /** One scene of a persona's timeline; in a run, one scene is one session. */
 export interface BenchScene {
@@ -125,7 +126,7 @@ export interface SessionScores {
 }
 
 /** A judgement that failed twice is recorded as a failure, never as a silent zero. */
-export type Judged<T> = { ok: true; value: T } | { ok: false; error: string };
+export type Judged<T> = ValueResult<T>;
 
 export interface OptimizerRunRecord {
   /** Sessions (scene indexes) the update read. */

@@ -1,4 +1,5 @@
-import { estimateTokens, personalizationInstructions, renderProfile } from '../profile/render';
+import { personalizationInstructions, renderProfile } from '../profile/render';
+import { estimateTokens } from '../tokens';
 import type { Profile } from '../profile/types';
 
 /** Sampling temperature of chat replies: some variety without drifting off the question. */
@@ -11,6 +12,11 @@ export const CHAT_TEMPERATURE = 0.7;
 export const CHAT_REPEAT_PENALTY = 1.1;
 /** Replies longer than this are rare in chat and would starve the prompt of history. */
 export const MAX_REPLY_TOKENS = 1024;
+
+/** Tokens kept free for a reply: `MAX_REPLY_TOKENS`, or a quarter of a window too small for it. */
+export function replyTokenReserve(contextWindow: number): number {
+  return Math.min(MAX_REPLY_TOKENS, Math.floor(contextWindow / 4));
+}
 
 /** The assistant's standing instructions, before any personalization. */
 export function baseSystemPrompt(now: Date): string {

@@ -2,6 +2,7 @@ import { applyChanges } from '../profile/apply';
 import type { AppliedChange, Profile, RejectedChange } from '../profile/types';
 import { parseOptimizerOutput } from './parse';
 import type { OptimizerSession } from './transcript';
+import type { Result } from '../result';
 
 /**
  * The whole path from the optimizer's raw text to a new profile: parse and ground the evidence,
@@ -9,9 +10,11 @@ import type { OptimizerSession } from './transcript';
  * together, in that order, so the caller can record every dropped proposal and why.
  */
 
-export type OptimizerOutcome =
-  | { ok: true; profile: Profile; applied: AppliedChange[]; rejected: RejectedChange[] }
-  | { ok: false; error: string };
+export type OptimizerOutcome = Result<{
+  profile: Profile;
+  applied: AppliedChange[];
+  rejected: RejectedChange[];
+}>;
 
 export function applyOptimizerOutput(
   text: string,

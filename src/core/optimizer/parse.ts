@@ -18,6 +18,7 @@ import { isPlainObject, ownValue } from '../profile/validate';
 import { userStatements, valueGrounded } from './grounding';
 import { MAX_CHANGES_PER_RUN } from './schema';
 import { ownWordSegments, type OptimizerSession } from './transcript';
+import type { Result } from '../result';
 
 /**
  * Reads the optimizer's raw output. Model output is untrusted: it may be cut off mid-object,
@@ -50,8 +51,7 @@ export interface ParseContext {
   sessions: readonly OptimizerSession[];
 }
 
-export type OptimizerParseResult =
-  { ok: true; changes: ProfileChange[]; rejected: RejectedChange[] } | { ok: false; error: string };
+export type OptimizerParseResult = Result<{ changes: ProfileChange[]; rejected: RejectedChange[] }>;
 
 /** Removes a surrounding Markdown code fence (```json … ```), which chat models add by habit. */
 export function stripJsonFence(text: string): string {

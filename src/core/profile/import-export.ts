@@ -9,6 +9,7 @@ import {
 import { cleanText, isForbiddenName } from './normalize';
 import type { Profile, ProfileChange, ProfileRevision, ProfileSection } from './types';
 import { isPlainObject, ownValue, quoteForMessage, validateProfile } from './validate';
+import type { Result, ValueResult } from '../result';
 
 export { validateProfile, type ProfileValidation } from './validate';
 
@@ -49,8 +50,7 @@ export interface ProfileExport {
   revisions?: ProfileRevision[];
 }
 
-export type ProfileImport =
-  { ok: true; profile: Profile; format: 'persona' | 'personabench' } | { ok: false; error: string };
+export type ProfileImport = Result<{ profile: Profile; format: 'persona' | 'personabench' }>;
 
 export function exportProfile(
   profile: Profile,
@@ -217,7 +217,7 @@ const MBTI_LETTERS: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'Judging or Perceiving': { J: 'J (judging)', P: 'P (perceiving)' },
 };
 
-type ValueRead = { ok: true; value: string | null } | { ok: false; error: string };
+type ValueRead = ValueResult<string | null>;
 
 function readValue(raw: unknown, where: string): ValueRead {
   if (raw === null || raw === undefined) return { ok: true, value: null };

@@ -11,6 +11,7 @@ import {
 import { cleanText, hasControlCharacters, isForbiddenName } from './normalize';
 import { isTimestamp, TIMESTAMP_RULE } from '../timestamp';
 import type { Evidence, Profile, ProfileField, ProfileSection } from './types';
+import type { Result, ValueResult } from '../result';
 
 /**
  * The one check every profile passes before it is stored, imported or sent across the worker
@@ -18,9 +19,9 @@ import type { Evidence, Profile, ProfileField, ProfileSection } from './types';
  * nested payload elsewhere costs nothing) and returns a fresh copy holding only known properties.
  */
 
-export type ValidationResult<T> = { ok: true; value: T } | { ok: false; error: string };
+export type ValidationResult<T> = ValueResult<T>;
 
-export type ProfileValidation = { ok: true; profile: Profile } | { ok: false; error: string };
+export type ProfileValidation = Result<{ profile: Profile }>;
 
 /** Plain data only: class instances and objects with exotic prototypes are not profile data. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
