@@ -1,4 +1,4 @@
-import { fitToContext, type ConversationTurn } from '../core/chat/context-window';
+import { countsAsTurn, fitToContext, type ConversationTurn } from '../core/chat/context-window';
 import { StreamBatcher, frameSchedule, type Schedule } from '../core/chat/stream-batcher';
 import {
   CHAT_REPEAT_PENALTY,
@@ -687,7 +687,7 @@ export class Assistant implements AssistantApi {
     // Failed replies and empty ones say nothing the model should build on.
     return messages
       .slice(0, index)
-      .filter((m) => m.content.trim() !== '' && m.status !== 'error')
+      .filter(countsAsTurn)
       .map((m) => ({ role: m.role, content: m.content }));
   }
 }

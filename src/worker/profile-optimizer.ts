@@ -1,3 +1,4 @@
+import { countsAsTurn } from '../core/chat/context-window';
 import { AppError } from '../core/errors';
 import { applyOptimizerOutput } from '../core/optimizer/apply-output';
 import { proposeProfileChanges } from '../core/optimizer/propose';
@@ -352,9 +353,7 @@ export class ProfileOptimizer {
       sessions.push({
         conversationId: id,
         messages: messages
-          .filter(
-            (m) => m.status !== 'error' && m.status !== 'streaming' && m.content.trim() !== '',
-          )
+          .filter(countsAsTurn)
           .map((m) => ({ id: m.id, role: m.role, content: m.content, createdAt: m.createdAt })),
       });
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   TEMPLATE_TOKENS_PER_MESSAGE,
+  countsAsTurn,
   fitToContext,
   tokenUpperBound,
   type ConversationTurn,
@@ -91,5 +92,16 @@ describe('fitToContext', () => {
     });
     await expect(attempt).rejects.toBeInstanceOf(AppError);
     await expect(attempt).rejects.toMatchObject({ code: 'context-window-exceeded' });
+  });
+});
+
+describe('which stored messages count as turns', () => {
+  it('keeps finished, stopped and interrupted text; leaves out failed, empty and unfinished replies', () => {
+    expect(countsAsTurn({ content: 'Hi', status: 'complete' })).toBe(true);
+    expect(countsAsTurn({ content: 'Half a repl', status: 'stopped' })).toBe(true);
+    expect(countsAsTurn({ content: 'Half a repl', status: 'incomplete' })).toBe(true);
+    expect(countsAsTurn({ content: 'Oops', status: 'error' })).toBe(false);
+    expect(countsAsTurn({ content: '  \n', status: 'complete' })).toBe(false);
+    expect(countsAsTurn({ content: 'Still writ', status: 'streaming' })).toBe(false);
   });
 });

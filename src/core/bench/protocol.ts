@@ -54,6 +54,7 @@ import type {
   OptimizerRunRecord,
   StabilityResult,
 } from './types';
+import { STRUCTURED_ATTEMPTS, readStructuredAnswer } from '../structured-answer';
 
 /**
  * PersonaBench's protocol (AI PERSONA, Algorithm 1), with the released code's bugs fixed: the
@@ -384,7 +385,7 @@ export class BenchProtocol {
       };
     }
     let value: Parsed<T> = { ok: false, error: 'no answer' };
-    for (let attempt = 0; attempt < 2 && !value.ok; attempt++) {
+    for (let attempt = 0; attempt < STRUCTURED_ATTEMPTS && !value.ok; attempt++) {
       const positioned = attemptKey(key, attempt);
       const call = await this.#call(
         positioned,
@@ -399,10 +400,7 @@ export class BenchProtocol {
         },
         attempt === 0 ? step : `${step} (retry)`,
       );
-      value =
-        call.finishReason === 'length'
-          ? { ok: false, error: 'the answer was cut off at the length limit' }
-          : parse(call.output);
+      value = readStructuredAnswer({ finishReason: call.finishReason, text: call.output }, parse);
       if (!value.ok) {
         const refused = { ...call, error: value.error };
         if (call.error !== value.error) await this.#deps.record(positioned, refused);

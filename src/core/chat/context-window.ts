@@ -94,3 +94,14 @@ function keepFrom(
     promptTokens,
   };
 }
+
+/**
+ * Whether a stored message is part of the conversation a model should read, for a reply's history
+ * and for learning alike: failed and empty replies say nothing to build on, and a reply still
+ * being written is not finished. (A stopped, cut-off or interrupted reply keeps its text.)
+ */
+export function countsAsTurn(message: { content: string; status: string }): boolean {
+  return (
+    message.status !== 'error' && message.status !== 'streaming' && message.content.trim() !== ''
+  );
+}

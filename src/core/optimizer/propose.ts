@@ -10,6 +10,7 @@ import { userStatements } from './grounding';
 import { buildOptimizerPrompt, type OptimizerPrompt } from './prompt';
 import { optimizerOutputSchema } from './schema';
 import type { OptimizerSession } from './transcript';
+import { STRUCTURED_ATTEMPTS, readStructuredAnswer } from '../structured-answer';
 
 /**
  * One optimizer step, shared by the app's background learning and the PersonaBench lab so the lab
@@ -113,7 +114,7 @@ export async function proposeProfileChanges(
   let outcome: OptimizerOutcome = { ok: false, error: 'no answer' };
   let text = '';
   const attempts: ProposeAttempt[] = [];
-  for (let attempt = 0; attempt < 2 && !outcome.ok; attempt++) {
+  for (let attempt = 0; attempt < STRUCTURED_ATTEMPTS && !outcome.ok; attempt++) {
     const request: GenerateRequest = {
       messages: prompt.messages,
       maxTokens,
@@ -126,10 +127,9 @@ export async function proposeProfileChanges(
       throw new AppError('aborted', 'The profile update was stopped.');
     }
     text = result.text;
-    outcome =
-      result.finishReason === 'length'
-        ? { ok: false, error: 'the answer was cut off at the length limit' }
-        : applyOptimizerOutput(text, { profile, sessions, now });
+    outcome = readStructuredAnswer(result, (answer) =>
+      applyOptimizerOutput(answer, { profile, sessions, now }),
+    );
     attempts.push(outcome.ok ? { request, result } : { request, result, error: outcome.error });
   }
   return { prompt, outcome, text, attempts };
