@@ -87,6 +87,30 @@ export class PersonaApp {
    * Writes rows straight into the app's database, as an older version, a damaged backup or
    * another tool could have left them; the app sees them through its live queries.
    */
+  /** The rows of one store of the app's database, read as any other tool could. */
+  async storedRows<T>(store: string): Promise<T[]> {
+    return this.page.evaluate(
+      (store) =>
+        new Promise<T[]>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const request = open.result.transaction(store).objectStore(store).getAll();
+            request.onsuccess = () => {
+              open.result.close();
+              resolve(request.result as T[]);
+            };
+            request.onerror = () => {
+              reject(request.error ?? new Error('read failed'));
+            };
+          };
+        }),
+      store,
+    );
+  }
+
   async putStoredRows(store: string, rows: unknown[]): Promise<void> {
     await this.page.evaluate(
       ({ store, rows }) =>
