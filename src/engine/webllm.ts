@@ -16,7 +16,8 @@ import {
   type ModelRecord,
 } from '@mlc-ai/web-llm';
 import { AppError } from '../core/errors';
-import { probeWebGpu, type NoWebGpu, type WebGpuInfo } from './device';
+import type { NoWebGpu, WebGpuInfo } from '../core/models/device-info';
+import { probeWebGpu } from './device';
 import type {
   CachedModelInfo,
   ChatMessage,

@@ -7,9 +7,9 @@ import {
   type PersonaDatabase,
   type Settings,
 } from '../db';
-import type { DeviceInfo } from '../engine/device';
+import type { DeviceInfo } from '../core/models/device-info';
 import type { CachedModelInfo, LoadedModel, LoadProgress, ModelSpec } from '../engine/engine';
-import { CATALOG, catalogSpecs } from '../engine/catalog';
+import { CATALOG, catalogSpecs } from '../core/models/catalog';
 import { isNewDownload } from '../core/storage/persistence';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';

@@ -69,7 +69,8 @@ type Value =
   | { kind: 'array'; strings: boolean; items: (string | number)[] }
   | { kind: 'raw'; type: number; bytes: number[] };
 
-const blob = (bytes: Uint8Array): Blob => new Blob([bytes]);
+// The fixture's bytes sit in a plain ArrayBuffer; TypeScript cannot tell from its return type.
+const blob = (bytes: Uint8Array): Blob => new Blob([bytes as Uint8Array<ArrayBuffer>]);
 
 async function refusal(file: Blob): Promise<AppError> {
   const error: unknown = await readGgufHeader(file).then(

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors';
-import type { DeviceInfo } from '../../src/engine/device';
+import type { DeviceInfo } from '../../src/core/models/device-info';
 import type { LoadedModel, ModelSpec } from '../../src/engine/engine';
 import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
 import { ModelsState } from '../../src/state/models.svelte';

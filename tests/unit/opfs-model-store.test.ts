@@ -128,7 +128,7 @@ describe('downloadShards', () => {
     expect(cache.downloads).toEqual([SINGLE]);
     expect(progress[0]).toMatchObject({ loadedBytes: 0, totalBytes: 4000, fraction: 0 });
     expect(progress.at(-1)).toMatchObject({ loadedBytes: 4000, totalBytes: 4000, fraction: 1 });
-    const loaded = progress.map((p) => (p.phase === 'download' ? p.loadedBytes : -1));
+    const loaded = progress.map((p) => (p.phase === 'download' ? (p.loadedBytes ?? -1) : -1));
     expect(loaded).toEqual([...loaded].sort((x, y) => x - y));
     expect((await findCompleteFiles(cache, [SINGLE]))?.size).toBe(4000);
   });

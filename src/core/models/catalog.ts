@@ -11,7 +11,7 @@
  */
 import type { AppConfig, ModelRecord } from '@mlc-ai/web-llm';
 import webllmRecords from './webllm-records.json';
-import type { EngineKind, ModelSpec, WebLLMModelSpec, WllamaModelSpec } from './engine';
+import type { EngineKind, ModelSpec, WebLLMModelSpec, WllamaModelSpec } from '../llm';
 
 export interface CatalogVariant {
   spec: ModelSpec;
