@@ -259,7 +259,7 @@ function wllamaMemoryMB(fileBytes: number, kvBytesPerToken: number, contextWindo
 }
 
 /** The file name in a URL's path, decoded: the stable id of a GGUF model. */
-export function ggufFileName(url: string): string {
+function ggufFileName(url: string): string {
   const path = new URL(url).pathname;
   const last = path.split('/').filter(Boolean).pop() ?? '';
   return decodeURIComponent(last);
