@@ -5,7 +5,7 @@
  */
 
 /** The last millisecond of the year 9999: beyond it a date has no four-digit ISO 8601 year. */
-export const MAX_TIMESTAMP = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const MAX_TIMESTAMP = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Milliseconds since the epoch that every date function accepts: finite, 0 to year 9999. */
 export function isTimestamp(value: unknown): value is number {

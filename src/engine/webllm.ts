@@ -17,7 +17,8 @@ import {
 } from '@mlc-ai/web-llm';
 import { estimateTokens } from '../core/tokens';
 import { AppError } from '../core/errors';
-import { probeWebGpu, type NoWebGpu, type WebGpuInfo } from './device';
+import type { NoWebGpu, WebGpuInfo } from '../core/models/device-info';
+import { probeWebGpu } from './device';
 import type {
   CachedModelInfo,
   ChatMessage,

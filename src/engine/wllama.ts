@@ -4,11 +4,8 @@
  * own nested worker for the wasm runtime, so nothing here may touch `window` or `document`.
  */
 import {
-  CacheManager,
-  ModelManager,
-  type CacheEntry,
+  type CacheManager,
   Wllama,
-  WllamaError,
   type ChatCompletionChunk,
   type ChatCompletionParams,
   type LoadModelParams,
@@ -19,9 +16,8 @@ import {
 } from '@wllama/wllama/esm/index.js';
 // The package's `main` points at a file it does not ship, so the ESM build is imported by path.
 import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
-import { formatBytes } from '../core/format';
 import { chooseWasmThreads } from '../core/wasm-threads';
-import { AppError, type ErrorCode } from '../core/errors';
+import { AppError } from '../core/errors';
 import {
   REPEAT_PENALTY_WINDOW,
   type CachedModelInfo,
@@ -34,6 +30,17 @@ import {
   type ModelSpec,
   type WllamaModelSpec,
 } from './engine';
+import { readGgufHeader, type GgufHeader } from './gguf-header';
+import {
+  deleteFiles,
+  downloadShards,
+  findCompleteFiles,
+  listCachedModels,
+  openFiles,
+  openModelFileCache,
+  shardUrls,
+} from './opfs-model-store';
+import { abortedError, isRuntimeCrash, throwIfAborted, toAppError } from './wllama-errors';
 
 /**
  * Where layers run. `auto` offloads to WebGPU only on a hardware adapter with `shader-f16`;
@@ -60,8 +67,6 @@ export interface WllamaEngineOptions {
 const DEFAULT_CONTEXT_WINDOW = 4096;
 /** Enough for any llama.cpp model: asks for "all layers" without knowing the count. */
 const ALL_LAYERS = 9999;
-/** How many split parts download at once. */
-const PARALLEL_DOWNLOADS = 3;
 
 // Only the WebGPU members used here; the DOM library this project compiles against has none.
 interface GpuAdapterInfoLike {
@@ -378,20 +383,7 @@ export class WllamaEngine implements Engine {
   async listCached(known: ModelSpec[]): Promise<CachedModelInfo[]> {
     const specs = known.filter((s): s is WllamaModelSpec => s.engine === 'wllama');
     if (specs.length === 0) return [];
-    const cache = this.cache();
-    const entries = await listEntries(cache);
-    const result: CachedModelInfo[] = [];
-    for (const spec of specs) {
-      let urls: string[];
-      try {
-        urls = shardUrls(spec.url);
-      } catch {
-        continue; // a malformed custom URL was never downloaded
-      }
-      const files = completeFiles(entries, urls);
-      if (files) result.push({ engine: 'wllama', id: spec.id, sizeBytes: files.size });
-    }
-    return result;
+    return listCachedModels(this.cache(), specs);
   }
 
   async deleteCached(spec: ModelSpec): Promise<void> {
@@ -416,19 +408,8 @@ export class WllamaEngine implements Engine {
     return mapped;
   }
 
-  /** wllama's OPFS cache (folder `cache/`, one file per part plus a metadata file each). */
   private cache(): CacheManager {
-    try {
-      this.cacheInstance ??= new CacheManager();
-    } catch (error) {
-      throw new AppError(
-        'unknown',
-        `This browser offers no storage for models: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    this.cacheInstance ??= openModelFileCache();
     return this.cacheInstance;
   }
 
@@ -501,359 +482,7 @@ export class WllamaEngine implements Engine {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Download and cache
-
-interface CompleteFiles {
-  /** Cache keys of the parts, in part order. */
-  names: string[];
-  size: number;
-}
-
-async function listEntries(cache: CacheManager): Promise<CacheEntry[]> {
-  try {
-    return await cache.list();
-  } catch (error) {
-    throw new AppError('unknown', `Could not read browser storage: ${describe(error)}`, {
-      cause: error,
-    });
-  }
-}
-
-/**
- * The cached parts of a model, or null unless every part finished downloading (wllama writes a
- * part's metadata only after its last byte). Done here rather than with `ModelManager.getModels`,
- * which throws for every model as soon as one split model is missing a part.
- */
-function completeFiles(entries: CacheEntry[], urls: string[]): CompleteFiles | null {
-  const names: string[] = [];
-  let size = 0;
-  for (const url of urls) {
-    const entry = entries.find(
-      (e) => e.metadata.originalURL === url && e.metadata.originalSize === e.size && e.size > 0,
-    );
-    if (!entry) return null;
-    names.push(entry.name);
-    size += entry.size;
-  }
-  return { names, size };
-}
-
-async function findCompleteFiles(
-  cache: CacheManager,
-  urls: string[],
-): Promise<CompleteFiles | null> {
-  return completeFiles(await listEntries(cache), urls);
-}
-
-async function openFiles(cache: CacheManager, names: string[]): Promise<Blob[]> {
-  const blobs: Blob[] = [];
-  for (const name of names) {
-    const blob = await cache.open(name).catch(() => null);
-    if (!blob) {
-      throw new AppError(
-        'unknown',
-        'A cached part of the model could not be read; delete it and retry.',
-      );
-    }
-    blobs.push(blob);
-  }
-  return blobs;
-}
-
-/** All parts of a model: `name-00001-of-00003.gguf` expands to its three files. */
-function shardUrls(url: string): string[] {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new AppError('model-not-found', `"${url}" is not a valid absolute URL.`);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new AppError('model-not-found', `"${url}" is not an http(s) URL.`);
-  }
-  if (!/\.gguf$/i.test(parsed.pathname)) {
-    throw new AppError('model-not-found', `"${url}" does not name a .gguf file.`);
-  }
-  return ModelManager.parseModelUrl(url);
-}
-
-/**
- * Downloads every missing part into wllama's OPFS cache. Done here instead of through
- * `ModelManager.downloadModel` so the sizes are checked before any body is fetched (a missing
- * file fails fast with its status) and a part left half-written by a failure is removed: wllama
- * cannot resume one (it always refetches from byte 0), so keeping it would only hold quota.
- */
-async function downloadShards(
-  cache: CacheManager,
-  urls: string[],
-  onProgress: (p: LoadProgress) => void,
-  signal: AbortSignal,
-): Promise<void> {
-  const sizes = await Promise.all(urls.map((url) => probeSize(url, signal)));
-  const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
-  // Parts of a split model that finished earlier are kept, so a retry only fetches the rest.
-  const entries = await listEntries(cache);
-  const done = urls.map((url) => completeFiles(entries, [url]));
-  const loaded = done.map((files) => files?.size ?? 0);
-  const report = (): void => {
-    const loadedBytes = loaded.reduce((sum, n) => sum + n, 0);
-    const fraction = totalBytes > 0 ? Math.min(1, loadedBytes / totalBytes) : null;
-    onProgress({
-      phase: 'download',
-      fraction,
-      loadedBytes,
-      totalBytes,
-      text: `Downloading ${formatBytes(loadedBytes)} of ${formatBytes(totalBytes)}`,
-    });
-  };
-  report();
-
-  const queue = urls.map((url, index) => ({ url, index })).filter((job) => !done[job.index]);
-  const failures: { url: string; error: unknown }[] = [];
-  const worker = async (): Promise<void> => {
-    for (let job = queue.shift(); job && failures.length === 0; job = queue.shift()) {
-      const { url, index } = job;
-      try {
-        await cache.download(url, {
-          signal,
-          progressCallback: ({ loaded: bytes }) => {
-            loaded[index] = bytes;
-            report();
-          },
-        });
-      } catch (error) {
-        failures.push({ url, error });
-        return;
-      }
-      loaded[index] = Math.max(sizes[index] ?? 0, loaded[index] ?? 0);
-      report();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, queue.length) }, worker));
-  const failure = failures[0];
-  if (!failure) return;
-
-  await removePartialFiles(cache, urls).catch(() => undefined);
-  if (signal.aborted) throw abortedError();
-  throw downloadError(failure.error, failure.url);
-}
-
-/** Size of one part from a HEAD request; turns a missing file into `model-not-found` early. */
-async function probeSize(url: string, signal: AbortSignal): Promise<number> {
-  let response: Response;
-  try {
-    response = await fetch(url, { method: 'HEAD', signal });
-  } catch (error) {
-    if (signal.aborted) throw abortedError();
-    throw downloadError(error, url);
-  }
-  if (!response.ok) throw httpError(response.status, url);
-  return Number(response.headers.get('content-length') ?? '0') || 0;
-}
-
-/** Parts whose stored size does not match the size recorded when they finished downloading. */
-async function removePartialFiles(cache: CacheManager, urls: string[]): Promise<void> {
-  const entries = await listEntries(cache);
-  for (const url of urls) {
-    const name = await cache.getNameFromURL(url);
-    const entry = entries.find((e) => e.name === name);
-    if (!entry) continue;
-    const complete =
-      entry.metadata.originalURL === url && entry.metadata.originalSize === entry.size;
-    if (!complete) await cache.delete(name);
-  }
-}
-
-async function deleteFiles(cache: CacheManager, urls: string[]): Promise<void> {
-  try {
-    for (const url of urls) await cache.delete(url);
-  } catch (error) {
-    throw new AppError('unknown', `Could not delete the cached model: ${describe(error)}`, {
-      cause: error,
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// GGUF header
-
-interface GgufHeader {
-  architecture: string | null;
-  contextLength: number | null;
-}
-
-/**
- * Reads the metadata at the start of a `.gguf` file, for two reasons: a file that is not GGUF
- * gets a clear `invalid-model` error before the wasm runtime starts, and the context the model
- * was trained for caps the one we allocate (llama.cpp would allocate more and then degrade).
- */
-async function readGgufHeader(blob: Blob): Promise<GgufHeader> {
-  const reader = new BlobReader(blob);
-  const magic = await reader.bytes(4);
-  if (new TextDecoder().decode(magic) !== 'GGUF') {
-    const looksLikeHtml = /^\s*</.test(await blob.slice(0, 64).text());
-    throw new AppError(
-      'invalid-model',
-      looksLikeHtml
-        ? 'The server answered with a web page, not a .gguf model. Check the URL.'
-        : 'The file is not a GGUF model (its header is wrong).',
-    );
-  }
-  const version = await reader.u32();
-  if (version < 2 || version > 3) {
-    throw new AppError('invalid-model', `GGUF version ${version} is not supported.`);
-  }
-  await reader.u64(); // tensor count
-  const kvCount = await reader.u64();
-  const header: GgufHeader = { architecture: null, contextLength: null };
-  const numbers = new Map<string, number>();
-  for (let i = 0; i < kvCount; i++) {
-    const key = await reader.string();
-    const type = await reader.u32();
-    if (key === 'general.architecture' && type === GGUF_STRING) {
-      header.architecture = await reader.string();
-    } else if (key.endsWith('.context_length') && isIntegerType(type)) {
-      numbers.set(key, await reader.integer(type));
-    } else {
-      await reader.skipValue(type);
-    }
-    const wanted = header.architecture && numbers.get(`${header.architecture}.context_length`);
-    if (wanted) {
-      header.contextLength = wanted;
-      break;
-    }
-  }
-  return header;
-}
-
-const GGUF_STRING = 8;
-const GGUF_ARRAY = 9;
-/** Byte sizes of the fixed-size GGUF value types, by type id. */
-const GGUF_FIXED_SIZE: Record<number, number> = {
-  0: 1,
-  1: 1,
-  2: 2,
-  3: 2,
-  4: 4,
-  5: 4,
-  6: 4,
-  7: 1,
-  10: 8,
-  11: 8,
-  12: 8,
-};
-
-function isIntegerType(type: number): boolean {
-  return type <= 5 || type === 10 || type === 11;
-}
-
-/** Sequential little-endian reads from a Blob, a megabyte at a time. */
-class BlobReader {
-  private chunk = new DataView(new ArrayBuffer(0));
-  private chunkStart = 0;
-  private position = 0;
-
-  constructor(private readonly blob: Blob) {}
-
-  private async ensure(length: number): Promise<void> {
-    const end = this.position + length;
-    if (this.position >= this.chunkStart && end <= this.chunkStart + this.chunk.byteLength) return;
-    if (end > this.blob.size) {
-      throw new AppError('invalid-model', 'The GGUF file is truncated.');
-    }
-    const size = Math.max(length, 1 << 20);
-    const buffer = await this.blob.slice(this.position, this.position + size).arrayBuffer();
-    this.chunk = new DataView(buffer);
-    this.chunkStart = this.position;
-  }
-
-  async bytes(length: number): Promise<Uint8Array> {
-    await this.ensure(length);
-    const offset = this.position - this.chunkStart;
-    this.position += length;
-    return new Uint8Array(this.chunk.buffer, offset, length).slice();
-  }
-
-  async u32(): Promise<number> {
-    await this.ensure(4);
-    const value = this.chunk.getUint32(this.position - this.chunkStart, true);
-    this.position += 4;
-    return value;
-  }
-
-  async u64(): Promise<number> {
-    await this.ensure(8);
-    const value = this.chunk.getBigUint64(this.position - this.chunkStart, true);
-    this.position += 8;
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new AppError('invalid-model', 'The GGUF header is corrupt.');
-    }
-    return Number(value);
-  }
-
-  async integer(type: number): Promise<number> {
-    const size = GGUF_FIXED_SIZE[type] ?? 0;
-    if (size === 8) return this.u64();
-    await this.ensure(size);
-    const at = this.position - this.chunkStart;
-    this.position += size;
-    switch (type) {
-      case 0:
-        return this.chunk.getUint8(at);
-      case 1:
-        return this.chunk.getInt8(at);
-      case 2:
-        return this.chunk.getUint16(at, true);
-      case 3:
-        return this.chunk.getInt16(at, true);
-      case 4:
-        return this.chunk.getUint32(at, true);
-      default:
-        return this.chunk.getInt32(at, true);
-    }
-  }
-
-  async string(): Promise<string> {
-    const length = await this.u64();
-    return new TextDecoder().decode(await this.bytes(length));
-  }
-
-  async skipValue(type: number): Promise<void> {
-    if (type === GGUF_STRING) {
-      // Read first: `position += await …` would add to the position from before the read.
-      const length = await this.u64();
-      this.position += length;
-      return;
-    }
-    if (type === GGUF_ARRAY) {
-      const itemType = await this.u32();
-      const count = await this.u64();
-      const fixed = GGUF_FIXED_SIZE[itemType];
-      if (fixed !== undefined) {
-        this.position += fixed * count;
-      } else {
-        for (let i = 0; i < count; i++) await this.skipValue(itemType);
-      }
-      return;
-    }
-    const fixed = GGUF_FIXED_SIZE[type];
-    if (fixed === undefined) {
-      throw new AppError('invalid-model', `The GGUF header has an unknown value type ${type}.`);
-    }
-    this.position += fixed;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-function abortedError(): AppError {
-  return new AppError('aborted', 'Loading the model was cancelled.');
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw abortedError();
-}
+// Waiting on wllama
 
 /**
  * Waits for `promise`, but answers `stopped` as soon as any signal aborts: wllama checks its
@@ -924,78 +553,5 @@ function assertWasmSupported(): void {
       'unknown',
       'This browser lacks 64-bit WebAssembly memory, which the CPU engine needs. Use a recent Chrome, Edge or Firefox.',
     );
-  }
-}
-
-function httpError(status: number, url: string): AppError {
-  if (status === 404 || status === 410) {
-    return new AppError('model-not-found', `No model at ${url} (HTTP ${status}).`);
-  }
-  if (status === 401 || status === 403) {
-    return new AppError(
-      'model-not-found',
-      `The server refused access to ${url} (HTTP ${status}); the model may be gated or private.`,
-    );
-  }
-  return new AppError('network', `The server failed to send ${url} (HTTP ${status}).`);
-}
-
-function downloadError(error: unknown, url: string): AppError {
-  if (error instanceof AppError) return error;
-  if (isQuotaError(error)) {
-    return new AppError(
-      'quota-exceeded',
-      'The browser has no storage left for this model. Free some space and retry.',
-      { cause: error },
-    );
-  }
-  const status = /HTTP (\d{3})/.exec(describe(error));
-  if (status?.[1]) return httpError(Number(status[1]), url);
-  if (error instanceof TypeError) {
-    // Fetch hides the cause; a blocked cross-origin request looks the same as being offline.
-    return new AppError(
-      'network',
-      `Could not download ${url}: the network failed or the server does not allow this site (CORS).`,
-      { cause: error },
-    );
-  }
-  return toAppError(error, 'network', 'The download failed');
-}
-
-function isQuotaError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const name = (error as { name?: unknown }).name;
-  return name === 'QuotaExceededError' || /quota/i.test(describe(error));
-}
-
-function isRuntimeCrash(error: unknown): boolean {
-  return error instanceof Error && error.name === 'RuntimeError';
-}
-
-/** Maps anything wllama or the browser throws to an `AppError`, keeping the original as cause. */
-function toAppError(error: unknown, fallback: ErrorCode, context: string): AppError {
-  if (error instanceof AppError) return error;
-  const message = describe(error);
-  let code: ErrorCode = fallback;
-  if (isQuotaError(error)) code = 'quota-exceeded';
-  else if (error instanceof WllamaError && error.type === 'kv_cache_full') {
-    code = 'context-window-exceeded';
-  } else if (/exceed.*context|context.*(size|length|window).*exceed/i.test(message)) {
-    code = 'context-window-exceeded';
-  } else if (
-    /out of memory|\boom\b|memory access out of bounds|failed to allocate/i.test(message)
-  ) {
-    code = 'out-of-memory';
-  }
-  return new AppError(code, `${context}: ${message}`, { cause: error });
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error);
-  } catch {
-    return String(error);
   }
 }

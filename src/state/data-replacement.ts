@@ -7,7 +7,7 @@
 import type { DataApi } from '../worker/contract';
 import { OPTIMIZER_LOCK, REPLY_LOCK_PREFIX } from '../worker/lock-names';
 
-export const DATA_CHANNEL = 'persona-data';
+const DATA_CHANNEL = 'persona-data';
 
 /** `replacing`: stop; `kept`: the import failed and nothing changed; `replaced`: reload. */
 export type DataAnnouncement = 'replacing' | 'kept' | 'replaced';

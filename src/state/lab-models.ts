@@ -2,7 +2,7 @@
  * The models a Lab role can be played by: every model the app knows (the catalog's variants, the
  * user's custom models, and the one in use), each named as the Models view names it.
  */
-import { CATALOG } from '../engine/catalog';
+import { CATALOG } from '../core/models/catalog';
 import type { ModelSpec } from '../engine/engine';
 
 export interface LabModelOption {

@@ -12,18 +12,13 @@ import {
   type BenchSession,
   type BenchSettings,
 } from '../core/bench/types';
-import {
-  listRuns,
-  openLabDatabase,
-  runPersonaResults,
-  runSessions,
-  type LabDatabase,
-} from '../db/lab';
+import { openLabDatabase } from '../db/lab';
 import type { ModelSpec } from '../engine/engine';
 import type { LabApi } from '../worker/contract';
 import { fetchShippedDataset, readPickedFolder, SHIPPED_DATASET } from './lab-dataset';
 import { labModelOptions, type KnownModels, type LabModelOption } from './lab-models';
 import type { AssistantClient } from './assistant-client';
+import { labReads, type LabReads } from './database-reads';
 import { LiveValue } from './live-query.svelte';
 import type { ModelsState } from './models.svelte';
 
@@ -54,7 +49,7 @@ const wholeNumber = (value: number, fallback: number): number =>
  * reads; the user's profile and conversations are not within its reach.
  */
 export class LabState {
-  readonly #db: LabDatabase;
+  readonly #reads: LabReads;
   readonly #lab: () => Comlink.Remote<LabApi>;
   readonly #models: () => KnownModels;
   readonly runs: LiveValue<BenchRun[]>;
@@ -79,11 +74,11 @@ export class LabState {
   #selectedRunId = $state<string | null>(null);
   #results = $state<LiveValue<RunResults | null> | null>(null);
 
-  constructor(db: LabDatabase, lab: () => Comlink.Remote<LabApi>, models: () => KnownModels) {
-    this.#db = db;
+  constructor(reads: LabReads, lab: () => Comlink.Remote<LabApi>, models: () => KnownModels) {
+    this.#reads = reads;
     this.#lab = lab;
     this.#models = models;
-    this.runs = new LiveValue(() => listRuns(db), []);
+    this.runs = new LiveValue(() => reads.runs(), []);
   }
 
   get dataset(): LoadedDataset | null {
@@ -244,8 +239,8 @@ export class LabState {
     this.#results = runId
       ? new LiveValue(async () => {
           const [sessions, personaResults] = await Promise.all([
-            runSessions(this.#db, runId),
-            runPersonaResults(this.#db, runId),
+            this.#reads.runSessions(runId),
+            this.#reads.runPersonaResults(runId),
           ]);
           return { runId, sessions, personaResults };
         }, null)
@@ -269,7 +264,7 @@ export class LabState {
  */
 export function openLab(client: AssistantClient, models: ModelsState): LabState {
   return new LabState(
-    openLabDatabase(),
+    labReads(openLabDatabase()),
     () => client.api.lab,
     () => ({
       custom: models.customModels.value,

@@ -1,17 +1,12 @@
 import * as Comlink from 'comlink';
 import { AppError } from '../core/errors';
-import {
-  getAllSettings,
-  listCustomModels,
-  type CustomModel,
-  type PersonaDatabase,
-  type Settings,
-} from '../db';
-import type { DeviceInfo } from '../engine/device';
+import type { CustomModel, Settings } from '../db';
+import type { DeviceInfo } from '../core/models/device-info';
 import type { CachedModelInfo, LoadedModel, LoadProgress, ModelSpec } from '../engine/engine';
-import { CATALOG, catalogSpecs } from '../engine/catalog';
+import { CATALOG, catalogSpecs } from '../core/models/catalog';
 import { isNewDownload } from '../core/storage/persistence';
 import type { AssistantClient } from './assistant-client';
+import type { ModelReads } from './database-reads';
 import { LiveValue } from './live-query.svelte';
 
 export interface LoadFailure {
@@ -25,7 +20,7 @@ const toAppError = (error: unknown): AppError => AppError.from(error);
 
 /** The device, the model catalog's state on it, and the model being loaded or in use. */
 export class ModelsState {
-  readonly #db: PersonaDatabase;
+  readonly #reads: ModelReads;
   readonly #client: AssistantClient;
   readonly customModels: LiveValue<CustomModel[]>;
   #device = $state<DeviceInfo | null>(null);
@@ -39,10 +34,10 @@ export class ModelsState {
   /** Called after a load that downloaded a model (it was not cached before, and is now). */
   onDownloaded: (spec: ModelSpec) => void = () => undefined;
 
-  constructor(db: PersonaDatabase, client: AssistantClient) {
-    this.#db = db;
+  constructor(reads: ModelReads, client: AssistantClient) {
+    this.#reads = reads;
     this.#client = client;
-    this.customModels = new LiveValue(() => listCustomModels(db), []);
+    this.customModels = new LiveValue(() => reads.customModels(), []);
   }
 
   get device(): DeviceInfo | null {
@@ -95,7 +90,7 @@ export class ModelsState {
 
   /** Probes the device and brings back the model used last time, if it is still cached. */
   async init(known?: Settings): Promise<Settings> {
-    const settings = known ?? (await getAllSettings(this.#db));
+    const settings = known ?? (await this.#reads.settings());
     this.#selected ??= settings.selectedModel;
     await this.refreshDevice();
     await this.refreshCached();

@@ -1,22 +1,13 @@
 import { AppError } from '../core/errors';
 import { exportProfile } from '../core/profile/import-export';
 import type { AppliedChange, Profile, ProfileRevision } from '../core/profile/types';
-import {
-  getAllSettings,
-  getProfile,
-  listJobs,
-  listPendingProposals,
-  listRevisions,
-  type Job,
-  type PersonaDatabase,
-  type Proposal,
-  type Settings,
-} from '../db';
+import type { Job, Proposal, Settings } from '../db';
 import { DEFAULT_SETTINGS } from '../db/settings';
 import type { EditOutcome, ProfileEdit } from '../worker/contract';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
 import { learningNotice } from './learning-notice';
+import type { ProfileReads } from './database-reads';
 
 /** The settings the profile page controls. */
 export type LearningSettingsValue = Pick<
@@ -26,7 +17,7 @@ export type LearningSettingsValue = Pick<
 
 /** The profile dictionary as the user sees and controls it: fields, history, review queue. */
 export class ProfileState {
-  readonly #db: PersonaDatabase;
+  readonly #reads: ProfileReads;
   readonly #client: AssistantClient;
   readonly current: LiveValue<{ profile: Profile; revision: number } | null>;
   readonly revisions: LiveValue<ProfileRevision[]>;
@@ -40,14 +31,14 @@ export class ProfileState {
   /** Revisions up to this number have been seen; newer learned ones raise a notice. */
   #seenRevision = $state<number | null>(null);
 
-  constructor(db: PersonaDatabase, client: AssistantClient) {
-    this.#db = db;
+  constructor(reads: ProfileReads, client: AssistantClient) {
+    this.#reads = reads;
     this.#client = client;
-    this.current = new LiveValue(() => getProfile(db), null);
-    this.revisions = new LiveValue(() => listRevisions(db), []);
-    this.proposals = new LiveValue(() => listPendingProposals(db), []);
-    this.jobs = new LiveValue(() => listJobs(db, { limit: 10 }), []);
-    this.settings = new LiveValue(() => getAllSettings(db), { ...DEFAULT_SETTINGS });
+    this.current = new LiveValue(() => reads.profile(), null);
+    this.revisions = new LiveValue(() => reads.revisions(), []);
+    this.proposals = new LiveValue(() => reads.pendingProposals(), []);
+    this.jobs = new LiveValue(() => reads.recentJobs(10), []);
+    this.settings = new LiveValue(() => reads.settings(), { ...DEFAULT_SETTINGS });
   }
 
   get error(): string | null {
@@ -81,7 +72,7 @@ export class ProfileState {
 
   /** Starts the notice bookkeeping once the stored history is known. */
   async init(): Promise<void> {
-    const revisions = await listRevisions(this.#db);
+    const revisions = await this.#reads.revisions();
     this.#seenRevision = revisions[0]?.number ?? 0;
   }
 

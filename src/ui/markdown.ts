@@ -29,7 +29,7 @@ const marked = new Marked({
  * frames, and SVG or MathML (whose `<image>`, `<use>` and `href` load too). Nothing leaves the
  * device unasked must not rest on the Content Security Policy alone (issue 12).
  */
-export const REMOTE_RESOURCE_TAGS = [
+const REMOTE_RESOURCE_TAGS = [
   'img',
   'image',
   'picture',
@@ -51,7 +51,7 @@ export const REMOTE_RESOURCE_TAGS = [
 ] as const;
 
 /** Attributes that load a resource (or send a request) without a click, on any element. */
-export const REMOTE_RESOURCE_ATTRIBUTES = [
+const REMOTE_RESOURCE_ATTRIBUTES = [
   'src',
   'srcset',
   'imagesrcset',

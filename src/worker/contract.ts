@@ -3,7 +3,7 @@
  * `AssistantApi` and exposes it with Comlink; the UI wraps the worker with `Comlink.wrap<AssistantApi>()`.
  * Callbacks passed across must be wrapped in `Comlink.proxy` by the caller.
  */
-import type { DeviceInfo } from '../engine/device';
+import type { DeviceInfo } from '../core/models/device-info';
 import type {
   CachedModelInfo,
   ChatMessage,

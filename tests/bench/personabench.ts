@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { BENCH_CONDITIONS, type BenchCondition, type BenchRole } from '../../src/core/bench/types';
-import { CATALOG } from '../../src/engine/catalog';
+import { CATALOG } from '../../src/core/models/catalog';
 import type { ModelSpec } from '../../src/engine/engine';
 import { PersonaLab } from '../e2e/pages/persona-lab';
 

@@ -43,7 +43,7 @@ export function makeScene(n: number): BenchScene {
   };
 }
 
-export function makePersona(id: string, name: string, scenes: number): BenchPersona {
+function makePersona(id: string, name: string, scenes: number): BenchPersona {
   return {
     id,
     name,

@@ -16,8 +16,8 @@ import {
   mlcRequiresShaderF16,
   type CustomModelInput,
   type CustomModelResult,
-} from '../../src/engine/catalog';
-import type { ModelSpec } from '../../src/engine/engine';
+} from '../../src/core/models/catalog';
+import type { ModelSpec } from '../../src/core/llm';
 
 const record = (id: string) => {
   const found = prebuiltAppConfig.model_list.find((r) => r.model_id === id);

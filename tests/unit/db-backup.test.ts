@@ -29,7 +29,7 @@ import {
   makeWebLLMSpec,
   makeWllamaSpec,
 } from './factories';
-import { catalogSpecs } from '../../src/engine/catalog';
+import { catalogSpecs } from '../../src/core/models/catalog';
 
 const NOW = 1_700_000_500_000;
 const opened: PersonaDatabase[] = [];

@@ -7,15 +7,15 @@ import {
   findCatalogEntry,
   type CatalogEntry,
   type CatalogVariant,
-} from '../../src/engine/catalog';
-import {
-  probeDevice,
-  type DeviceInfo,
-  type NoWebGpu,
-  type StorageInfo,
-  type WebGpuInfo,
-} from '../../src/engine/device';
-import { assessCatalog, assessFit, pickVariant, recommend } from '../../src/engine/fit';
+} from '../../src/core/models/catalog';
+import type {
+  DeviceInfo,
+  NoWebGpu,
+  StorageInfo,
+  WebGpuInfo,
+} from '../../src/core/models/device-info';
+import { probeDevice } from '../../src/engine/device';
+import { assessCatalog, assessFit, pickVariant, recommend } from '../../src/core/models/fit';
 
 const MIB = 2 ** 20;
 const GIB = 2 ** 30;

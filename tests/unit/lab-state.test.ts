@@ -15,6 +15,7 @@ import {
   type LabDatabase,
 } from '../../src/db/lab';
 import type { ModelSpec } from '../../src/engine/engine';
+import { labReads } from '../../src/state/database-reads';
 import type { KnownModels } from '../../src/state/lab-models';
 import { LabState } from '../../src/state/lab.svelte';
 import type { LabApi, LabStartRequest } from '../../src/worker/contract';
@@ -139,7 +140,7 @@ function setUp(loaded: ModelSpec | null = makeWllamaSpec({ id: 'tiny.gguf' })) {
     loaded,
   };
   const state = new LabState(
-    db,
+    labReads(db),
     () => lab.api,
     () => known,
   );

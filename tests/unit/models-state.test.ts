@@ -1,9 +1,10 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors';
-import type { DeviceInfo } from '../../src/engine/device';
+import type { DeviceInfo } from '../../src/core/models/device-info';
 import type { LoadedModel, ModelSpec } from '../../src/engine/engine';
 import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
+import { personaReads } from '../../src/state/database-reads';
 import { ModelsState } from '../../src/state/models.svelte';
 import { freshDatabase, makeWllamaSpec } from './factories';
 
@@ -60,7 +61,7 @@ describe('ModelsState', () => {
     const spec = makeWllamaSpec();
     const loaded = { spec, contextWindow: 512, backend: 'wasm (1 thread)' };
     const { client } = fakeClient([new AppError('network', 'offline'), loaded, loaded]);
-    const models = new ModelsState(freshDatabase(), client);
+    const models = new ModelsState(personaReads(freshDatabase()), client);
     const downloaded: string[] = [];
     models.onDownloaded = (s) => downloaded.push(s.id);
     await models.load(spec);
@@ -76,7 +77,7 @@ describe('ModelsState', () => {
     const spec = makeWllamaSpec();
     const loaded = { spec, contextWindow: 512, backend: 'webgpu' };
     const { client, loads, restarts } = fakeClient([loaded, loaded]);
-    const models = new ModelsState(freshDatabase(), client);
+    const models = new ModelsState(personaReads(freshDatabase()), client);
     await models.load(spec);
     await models.handleEngineError(new AppError('device-lost', 'GPU went away'));
     expect(restarts()).toBe(1);
@@ -91,7 +92,7 @@ describe('ModelsState', () => {
       new AppError('network', 'connection dropped'),
       new AppError('aborted', 'cancelled'),
     ]);
-    const models = new ModelsState(freshDatabase(), client);
+    const models = new ModelsState(personaReads(freshDatabase()), client);
     await models.load(spec);
     expect(models.failure?.error.code).toBe('network');
     await models.retry();

@@ -1,7 +1,7 @@
 import { IntegrityError, type ChatCompletionChunk, type InitProgressReport } from '@mlc-ai/web-llm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError, type ErrorCode } from '../../src/core/errors';
-import type { NoWebGpu, WebGpuInfo } from '../../src/engine/device';
+import type { NoWebGpu, WebGpuInfo } from '../../src/core/models/device-info';
 import type { LoadProgress, WebLLMModelSpec } from '../../src/engine/engine';
 import {
   WEBLLM_CACHES,

@@ -32,12 +32,12 @@ import type { Result } from '../result';
 /** One persona file with all its scenes is a few tens of kilobytes in the released data. */
 export const MAX_DATASET_FILE_CHARS = MAX_IMPORT_CHARS;
 /** The whole folder: the paper's 200 personas take about 4 MB. */
-export const MAX_DATASET_CHARS = 40_000_000;
-export const MAX_DATASET_FILES = 2000;
-export const MAX_DATASET_PERSONAS = 500;
-export const MAX_SCENES_PER_PERSONA = 200;
+const MAX_DATASET_CHARS = 40_000_000;
+const MAX_DATASET_FILES = 2000;
+const MAX_DATASET_PERSONAS = 500;
+const MAX_SCENES_PER_PERSONA = 200;
 /** One scene field; the released scene contexts reach a few thousand characters. */
-export const MAX_SCENE_FIELD_CHARS = 20_000;
+const MAX_SCENE_FIELD_CHARS = 20_000;
 const MAX_NAME_CHARS = 100;
 const MAX_CHANGES_PER_PERSONA = 20;
 

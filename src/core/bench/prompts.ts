@@ -14,8 +14,8 @@ import type { ValueResult } from '../result';
  */
 
 /** Longest simulated user reply: a chat message, not an essay. */
-export const MAX_SIMULATOR_REPLY = 600;
-export const MAX_REASON = 600;
+const MAX_SIMULATOR_REPLY = 600;
+const MAX_REASON = 600;
 /** Tokens the simulator and judge may answer with; their JSON is short. */
 export const SIMULATOR_OUTPUT_TOKENS = 320;
 export const JUDGE_OUTPUT_TOKENS = 320;
@@ -23,7 +23,7 @@ export const JUDGE_OUTPUT_TOKENS = 320;
 export type Parsed<T> = ValueResult<T>;
 
 /** The persona as the simulator and judge read it: the same compact lines the assistant would. */
-export function renderPersona(profile: Profile): string {
+function renderPersona(profile: Profile): string {
   const text = renderProfile(profile, {
     budgetTokens: Number.MAX_SAFE_INTEGER,
     countTokens: estimateTokens,
@@ -32,7 +32,7 @@ export function renderPersona(profile: Profile): string {
 }
 
 /** Earlier assistant replies are cut to this many characters in the simulator's transcript. */
-export const EARLIER_REPLY_CHARS = 600;
+const EARLIER_REPLY_CHARS = 600;
 
 /**
  * The conversation as the simulator reads it. Only the newest reply is what it must judge, so it
@@ -54,7 +54,7 @@ function transcript(turns: readonly BenchTurn[]): string {
 }
 
 /** Reads one JSON object out of a model's answer (a code fence or a lead-in sentence tolerated). */
-export function parseJsonObject(text: string): Parsed<Record<string, unknown>> {
+function parseJsonObject(text: string): Parsed<Record<string, unknown>> {
   let body = stripJsonFence(text);
   if (!body.startsWith('{')) {
     const start = body.indexOf('{');
@@ -157,7 +157,7 @@ export function parseSimulatorOutput(text: string): Parsed<SimulatorVerdict> {
 // The judge.
 
 /** Anchors for the 0–10 scales; odd scores fall between the anchors around them. */
-export const HELPFULNESS_ANCHORS: readonly string[] = [
+const HELPFULNESS_ANCHORS: readonly string[] = [
   '0: no answer, off-topic, or wrong in a way that would mislead or harm.',
   '2: touches the topic but is mostly wrong, vague or unusable.',
   '4: partly useful; important parts of what was asked are missing or only generic.',
@@ -166,7 +166,7 @@ export const HELPFULNESS_ANCHORS: readonly string[] = [
   '10: fully solves the request: accurate, well organized, nothing needed is missing.',
 ];
 
-export const PERSONALIZATION_ANCHORS: readonly string[] = [
+const PERSONALIZATION_ANCHORS: readonly string[] = [
   '0: ignores who the user is, or contradicts it (wrong place, wrong needs, unsuitable advice).',
   '2: a generic answer anyone would get, with at most one incidental fit.',
   '4: some tailoring, but mostly generic, or tailored to wrong assumptions.',
@@ -175,7 +175,7 @@ export const PERSONALIZATION_ANCHORS: readonly string[] = [
   '10: fits this person throughout, using exactly the traits relevant here, as an ideal reply would.',
 ];
 
-export const SIMILARITY_ANCHORS: readonly string[] = [
+const SIMILARITY_ANCHORS: readonly string[] = [
   '0: nothing in common, or the learned profile is empty.',
   '2: one or two minor facts right; most are missing or wrong.',
   '4: some key facts right (e.g. occupation or location); most traits and preferences missing.',

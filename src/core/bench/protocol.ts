@@ -114,17 +114,17 @@ export const personaUnitKey = (condition: string, personaId: string): string =>
   `${condition}|${personaId}`;
 
 /** `learned-k3` → 3. */
-export function optimizeEvery(condition: BenchCondition): number {
+function optimizeEvery(condition: BenchCondition): number {
   const k = Number(/^learned-k(\d+)$/u.exec(condition)?.[1]);
   return Number.isInteger(k) && k > 0 ? k : 1;
 }
 
-export function selectedPersonas(dataset: BenchDataset, settings: BenchSettings): BenchPersona[] {
+function selectedPersonas(dataset: BenchDataset, settings: BenchSettings): BenchPersona[] {
   const limit = settings.personaLimit ?? 0;
   return limit > 0 ? dataset.personas.slice(0, limit) : dataset.personas;
 }
 
-export function selectedScenes(persona: BenchPersona, settings: BenchSettings): BenchScene[] {
+function selectedScenes(persona: BenchPersona, settings: BenchSettings): BenchScene[] {
   const limit = settings.sceneLimit ?? 0;
   return limit > 0 ? persona.scenes.slice(0, limit) : persona.scenes;
 }

@@ -12,7 +12,7 @@ import { tokenSet } from './similarity';
  * oldest first so they read as a history.
  */
 
-export const RAG_BUDGET_TOKENS = 256;
+const RAG_BUDGET_TOKENS = 256;
 
 const STOP_WORDS = new Set(
   (

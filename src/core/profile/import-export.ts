@@ -31,8 +31,8 @@ export { validateProfile, type ProfileValidation } from './validate';
  *   information is lost silently; unknown top-level keys are ignored.
  */
 
-export const PROFILE_EXPORT_FORMAT = 'persona-profile';
-export const PROFILE_EXPORT_VERSION = 1;
+const PROFILE_EXPORT_FORMAT = 'persona-profile';
+const PROFILE_EXPORT_VERSION = 1;
 /** A real profile is a few kilobytes; this only stops a pasted dump from freezing the tab. */
 export const MAX_IMPORT_CHARS = 1_000_000;
 /** Our format nests five levels; anything much deeper is not a profile. */

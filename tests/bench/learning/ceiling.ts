@@ -18,7 +18,7 @@ interface ChangeJson {
   evidence: string;
 }
 
-export function perfectChanges(user: BenchUser, conversations: readonly number[]): ChangeJson[] {
+function perfectChanges(user: BenchUser, conversations: readonly number[]): ChangeJson[] {
   const inBatch = (c: number | undefined): boolean => c !== undefined && conversations.includes(c);
   const sets = user.facts
     .filter((fact) => inBatch(fact.conversation) && !inBatch(fact.until))

@@ -113,7 +113,7 @@ function index(value: unknown, path: string, count: number): number {
 }
 
 /** Whether `quote` is in the user's own words of `conversation`, as the optimizer's check reads them. */
-export function quotedFromUser(conversation: readonly DatasetMessage[], quote: string): boolean {
+function quotedFromUser(conversation: readonly DatasetMessage[], quote: string): boolean {
   const needle = normalizeForSearch(quote);
   return conversation.some(
     (message) =>
@@ -242,7 +242,7 @@ export const BENCH_T0 = Date.UTC(2026, 0, 5, 9);
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 
-export const conversationId = (user: BenchUser, c: number): string => `${user.id}/c${c}`;
+const conversationId = (user: BenchUser, c: number): string => `${user.id}/c${c}`;
 
 /** Conversation `c` of a user as the optimizer reads it. */
 export function toSession(user: BenchUser, c: number): OptimizerSession {

@@ -16,7 +16,7 @@ import type { BenchUser, Distractor, Fact, LearningDataset } from './dataset';
 import type { LandedChange, UserRun } from './runner';
 
 /** Lower case, accents and punctuation dropped, one space between words. */
-export function normaliseValue(text: string): string {
+function normaliseValue(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
@@ -25,7 +25,7 @@ export function normaliseValue(text: string): string {
     .trim();
 }
 
-export function normaliseKey(text: string): string {
+function normaliseKey(text: string): string {
   return normaliseValue(text).replace(/ /g, '');
 }
 
@@ -76,7 +76,7 @@ export function valueMatches(value: string, phrases: readonly string[]): boolean
   );
 }
 
-export function factKeys(fact: Fact, aliases: Record<string, string[]>): Set<string> {
+function factKeys(fact: Fact, aliases: Record<string, string[]>): Set<string> {
   const own = Object.entries(aliases).find(([key]) => normaliseKey(key) === normaliseKey(fact.key));
   return new Set([fact.key, ...(fact.keys ?? []), ...(own?.[1] ?? [])].map(normaliseKey));
 }
@@ -86,7 +86,7 @@ interface Field {
   value: string;
 }
 
-export function isFact(field: Field, fact: Fact, aliases: Record<string, string[]>): boolean {
+function isFact(field: Field, fact: Fact, aliases: Record<string, string[]>): boolean {
   return (
     factKeys(fact, aliases).has(normaliseKey(field.key)) &&
     valueMatches(field.value, fact.match ?? [fact.value])
@@ -201,7 +201,7 @@ export function scoreUser(
   };
 }
 
-export function total(scores: readonly Counts[]): Counts {
+function total(scores: readonly Counts[]): Counts {
   const sum = zero();
   for (const score of scores) {
     for (const key of Object.keys(sum) as (keyof Counts)[]) sum[key] += score[key];

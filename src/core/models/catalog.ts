@@ -11,7 +11,7 @@
  */
 import type { AppConfig, ModelRecord } from '@mlc-ai/web-llm';
 import webllmRecords from './webllm-records.json';
-import type { EngineKind, ModelSpec, WebLLMModelSpec, WllamaModelSpec } from './engine';
+import type { EngineKind, ModelSpec, WebLLMModelSpec, WllamaModelSpec } from '../llm';
 
 export interface CatalogVariant {
   spec: ModelSpec;
@@ -259,7 +259,7 @@ function wllamaMemoryMB(fileBytes: number, kvBytesPerToken: number, contextWindo
 }
 
 /** The file name in a URL's path, decoded: the stable id of a GGUF model. */
-export function ggufFileName(url: string): string {
+function ggufFileName(url: string): string {
   const path = new URL(url).pathname;
   const last = path.split('/').filter(Boolean).pop() ?? '';
   return decodeURIComponent(last);

@@ -13,9 +13,9 @@
  *   WebLLM's `detectGPUDevice`). It treats a storage-binding limit under 1 GiB as a low-resource
  *   (phone-class) GPU on which only `low_resource_required` models are expected to run.
  */
-import { formatBytes } from '../core/format';
-import type { DeviceInfo } from './device';
-import type { ModelSpec } from './engine';
+import { formatBytes } from '../format';
+import type { DeviceInfo } from './device-info';
+import type { ModelSpec } from '../llm';
 import {
   CATALOG,
   CPU_FAMILY_QWEN,
