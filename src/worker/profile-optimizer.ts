@@ -380,7 +380,7 @@ function toProposedChange(change: AppliedChange): ProfileChange {
       };
 }
 
-export function learnedSummary(applied: readonly AppliedChange[]): string {
+function learnedSummary(applied: readonly AppliedChange[]): string {
   const things = applied.map((c) =>
     c.after === null ? `forgot ${c.key}` : `${c.key}: ${c.after.value}`,
   );
