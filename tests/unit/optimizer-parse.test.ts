@@ -284,10 +284,11 @@ describe('optimizer output schema', () => {
             additionalProperties: false,
             properties: {
               op: { enum: ['set', 'remove'] },
-              section: { maxLength: 48 },
-              key: { maxLength: 48 },
-              value: { maxLength: 200 },
-              evidence: { maxLength: 160 },
+              // Half the profile's limits in UTF-16 units: engines count characters.
+              section: { maxLength: 24 },
+              key: { maxLength: 24 },
+              value: { minLength: 1, maxLength: 100 },
+              evidence: { maxLength: 80 },
             },
           },
         },

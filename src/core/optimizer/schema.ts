@@ -32,12 +32,20 @@ export interface OptimizerSchemaOptions {
   keys?: readonly string[];
 }
 
+/**
+ * Engines count `maxLength` in characters (code points), the profile's limits count UTF-16 units
+ * as JavaScript does, and a character outside the Basic Multilingual Plane (an emoji, rare CJK)
+ * takes two: the schema asks for at most half, so nothing it lets a model write is too long for
+ * the profile (found by tests/unit/optimizer-schema-agreement.test.ts).
+ */
+const inCharacters = (utf16Units: number): number => Math.floor(utf16Units / 2);
+
 const enumOr = (
   values: readonly string[] | undefined,
   maxLength: number,
 ): Record<string, unknown> =>
   values === undefined || values.length === 0
-    ? { type: 'string', maxLength }
+    ? { type: 'string', maxLength: inCharacters(maxLength) }
     : { type: 'string', enum: [...values] };
 
 /**
@@ -55,7 +63,9 @@ function changeSchema(options: OptimizerSchemaOptions): Record<string, unknown> 
       op: { type: 'string', enum: ['set', 'remove'] },
       section: enumOr(options.sectionNames, MAX_SECTION_NAME_LENGTH),
       key: enumOr(options.keys, MAX_KEY_LENGTH),
-      value: { type: 'string', maxLength: MAX_VALUE_LENGTH },
+      // Never empty: a "set" needs a value (a "remove" ignores it), and an engine that may write
+      // "" sometimes does (found by tests/unit/optimizer-schema-agreement.test.ts).
+      value: { type: 'string', minLength: 1, maxLength: inCharacters(MAX_VALUE_LENGTH) },
     },
     required: ['evidence', 'op', 'section', 'key', 'value'],
     additionalProperties: false,
