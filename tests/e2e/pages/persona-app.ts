@@ -196,6 +196,18 @@ export class PersonaApp {
     return role ? all.and(this.page.locator(`[data-role="${role}"]`)) : all;
   }
 
+  /** The scrolling list of the open conversation's messages. */
+  get messageList(): Locator {
+    return this.page.getByTestId('message-list');
+  }
+
+  /** Scrolls the open conversation to its top, as far as it is loaded. */
+  async scrollMessagesToTop(): Promise<void> {
+    await this.messageList.evaluate((list) => {
+      list.scrollTop = 0;
+    });
+  }
+
   lastReply(): Locator {
     return this.messages('assistant').last();
   }

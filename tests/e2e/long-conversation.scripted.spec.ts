@@ -1,0 +1,144 @@
+import { expect, test, type Page } from '@playwright/test';
+import { PersonaApp } from './pages/persona-app';
+
+/**
+ * A conversation of 5,000 messages stays usable (issue 11). Before, opening it froze the page
+ * for seconds with every message in the DOM, a sent message appeared after 25 s and Stop never
+ * took effect. Now only a page is read and only what is near the viewport is rendered.
+ */
+const COUNT = 5_000;
+const NOW = 1_700_000_000_000;
+/** An old message, far outside the newest page, that a learned fact points at. */
+const OLD = 10;
+
+const filler = (chars: number) =>
+  'Some words to give this message a realistic size. '.repeat(chars / 50);
+
+function longConversation() {
+  const messages = Array.from({ length: COUNT }, (_, i) => ({
+    id: `m${i}`,
+    conversationId: 'long',
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content:
+      i === OLD
+        ? `Message ${i}: I grow tomatoes on my balcony. ${filler(300)}`
+        : `Message ${i}: ${filler(i % 2 === 0 ? 300 : 800)}`,
+    createdAt: NOW + i * 1000,
+    status: 'complete',
+  }));
+  return {
+    conversation: {
+      id: 'long',
+      title: 'A very long conversation',
+      createdAt: NOW,
+      updatedAt: NOW + COUNT * 1000,
+      temporary: false,
+      learnedUntil: NOW + COUNT * 1000,
+    },
+    messages,
+  };
+}
+
+async function seed(app: PersonaApp): Promise<void> {
+  const { conversation, messages } = longConversation();
+  await app.putStoredRows('conversations', [conversation]);
+  for (let i = 0; i < messages.length; i += 1000) {
+    await app.putStoredRows('messages', messages.slice(i, i + 1000));
+  }
+  const evidence = { conversationId: 'long', messageId: `m${OLD}`, quote: 'I grow tomatoes' };
+  const field = { value: 'Gardening', updatedAt: NOW, source: 'learned', locked: false };
+  await app.putStoredRows('profile', [
+    {
+      id: 'current',
+      revision: 1,
+      profile: {
+        updatedAt: NOW,
+        sections: [
+          {
+            name: 'Interests',
+            builtIn: true,
+            fields: { Hobby: { ...field, evidence: [evidence] } },
+          },
+        ],
+      },
+    },
+  ]);
+}
+
+/** Where a message's top is, relative to the top of the list's viewport. */
+async function topInList(page: Page, messageId: string): Promise<number> {
+  return page.evaluate((id) => {
+    const list = document.querySelector('[data-testid="message-list"]');
+    const message = document.querySelector(`[data-message-id="${id}"]`);
+    if (!list || !message) return Number.NaN;
+    return message.getBoundingClientRect().top - list.getBoundingClientRect().top;
+  }, messageId);
+}
+
+test('a 5,000-message conversation opens, scrolls, streams and stops without rendering it all', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  const app = new PersonaApp(page);
+  await app.open();
+  await seed(app);
+  await app.addScriptedModel('steady', 'Steady');
+  await app.loadModel('Steady');
+  await app.backToChat();
+
+  // Opens at its newest message, with a page of rows in the DOM, not 5,000.
+  const opening = Date.now();
+  await app.openConversation('A very long conversation');
+  const newest = page.locator(`[data-message-id="m${COUNT - 1}"]`);
+  await expect(newest).toBeInViewport();
+  const openMs = Date.now() - opening;
+  const rendered = await app.messages().count();
+  const nodes = await page.evaluate(() => document.querySelectorAll('*').length);
+  expect(rendered).toBeGreaterThan(0);
+  expect(rendered).toBeLessThan(60);
+  expect(nodes).toBeLessThan(2_000);
+
+  // The newest page is read first. Scrolling to its top reads the page before it and keeps the
+  // place: its first message stays at the top, with older ones now above it.
+  const firstOfPage = `m${COUNT - 50}`;
+  await expect(page.locator(`[data-message-id="m${COUNT - 51}"]`)).not.toBeAttached();
+  await app.scrollMessagesToTop();
+  await expect(page.locator(`[data-message-id="m${COUNT - 51}"]`)).toBeAttached();
+  expect(Math.abs(await topInList(page, firstOfPage))).toBeLessThan(40);
+  expect(await app.messageList.evaluate((list) => list.scrollTop)).toBeGreaterThan(1_000);
+  expect(await app.messages().count()).toBeLessThan(60);
+
+  // Sending shows the message at once and streams the reply at the bottom.
+  const sending = Date.now();
+  await app.typeAndSend('A new question after five thousand messages');
+  await expect(app.messages('user').last()).toContainText('A new question after five thousand');
+  await expect(app.messages('user').last()).toBeInViewport();
+  const ownMessageMs = Date.now() - sending;
+  await expect(app.lastReply().locator('.content')).toContainText('I was told');
+  const firstTokenMs = Date.now() - sending;
+  await expect(app.lastReply()).toBeInViewport();
+
+  // Stop takes effect.
+  await app.stopGenerating();
+  await expect(app.lastReply()).toHaveAttribute('data-status', 'stopped', { timeout: 5_000 });
+  await expect(app.lastReply()).toContainText('Stopped.');
+
+  // An evidence link to a message far older than any loaded page lands on it.
+  await app.openProfile();
+  await app
+    .profileField('Interests', 'Hobby')
+    .getByRole('button', { name: '“I grow tomatoes”' })
+    .click();
+  const highlighted = page.locator('article.message.highlighted');
+  await expect(highlighted).toHaveAttribute('data-message-id', `m${OLD}`);
+  await expect(highlighted).toBeInViewport();
+  expect(await app.messages().count()).toBeLessThan(60);
+
+  test.info().annotations.push({
+    type: 'timings',
+    description: `open ${openMs} ms, own message ${ownMessageMs} ms, first token ${firstTokenMs} ms, ${rendered} rows, ${nodes} DOM nodes`,
+  });
+  console.log(
+    `long conversation: open ${openMs} ms, own message ${ownMessageMs} ms, first token ${firstTokenMs} ms, ${rendered} rows, ${nodes} DOM nodes`,
+  );
+});
