@@ -196,6 +196,29 @@ export class PersonaApp {
     return role ? all.and(this.page.locator(`[data-role="${role}"]`)) : all;
   }
 
+  /**
+   * How many messages the database holds. The list renders only the rows near its viewport
+   * (issue 11), so counting rows on screen does not tell what a conversation contains.
+   */
+  async storedMessageCount(): Promise<number> {
+    return this.page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const count = open.result.transaction('messages').objectStore('messages').count();
+            count.onsuccess = () => {
+              open.result.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+  }
+
   /** The scrolling list of the open conversation's messages. */
   get messageList(): Locator {
     return this.page.getByTestId('message-list');
