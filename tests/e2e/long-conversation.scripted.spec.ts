@@ -142,3 +142,72 @@ test('a 5,000-message conversation opens, scrolls, streams and stops without ren
     `long conversation: open ${openMs} ms, own message ${ownMessageMs} ms, first token ${firstTokenMs} ms, ${rendered} rows, ${nodes} DOM nodes`,
   );
 });
+
+test('2,000 conversations and 500 profile revisions render a page at a time, newest first', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const app = new PersonaApp(page);
+  await app.open();
+  await app.putStoredRows(
+    'conversations',
+    Array.from({ length: 2_000 }, (_, i) => ({
+      id: `c${i}`,
+      title: `Conversation ${i}`,
+      createdAt: NOW + i,
+      updatedAt: NOW + i,
+      temporary: false,
+      learnedUntil: 0,
+    })),
+  );
+  const field = { value: 'Berlin', updatedAt: NOW, source: 'learned', locked: false, evidence: [] };
+  await app.putStoredRows(
+    'revisions',
+    Array.from({ length: 500 }, (_, i) => ({
+      id: `r${i}`,
+      number: i + 1,
+      createdAt: NOW + i,
+      origin: 'optimizer',
+      summary: `Learned 1 thing: Location: Berlin ${i + 1}`,
+      changes: [
+        {
+          op: 'set',
+          section: 'Demographics',
+          key: 'Location',
+          before: null,
+          after: field,
+          evidence: null,
+        },
+      ],
+    })),
+  );
+  await app.reload();
+
+  const conversations = app.conversationList();
+  await expect(conversations.first()).toHaveText('Conversation 1999');
+  const shownAtFirst = await conversations.count();
+  expect(shownAtFirst).toBeLessThan(200);
+  await expect(page.getByRole('button', { name: /^Show older conversations/ })).toBeAttached();
+  // Scrolling to the end of the list adds the next page.
+  await page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('list')
+    .evaluate((list) => {
+      list.scrollTop = list.scrollHeight;
+    });
+  await expect.poll(() => conversations.count()).toBeGreaterThan(shownAtFirst);
+
+  await app.openProfile();
+  const opening = Date.now();
+  await app.openProfileTab('History');
+  const history = app.profileView.getByRole('list', { name: 'Profile history' });
+  await expect(history.locator(':scope > li').first()).toHaveAttribute('data-revision', '500');
+  const historyMs = Date.now() - opening;
+  const revisionsShown = await history.locator(':scope > li').count();
+  expect(revisionsShown).toBeLessThan(100);
+  await app.profileView.getByRole('button', { name: /^Show older changes/ }).click();
+  await expect.poll(() => history.locator(':scope > li').count()).toBeGreaterThan(revisionsShown);
+  console.log(
+    `long lists: ${shownAtFirst} of 2,000 conversations, ${revisionsShown} of 500 revisions shown; History tab ${historyMs} ms`,
+  );
+});
