@@ -219,6 +219,15 @@ export class PersonaApp {
     );
   }
 
+  /**
+   * Makes the window tall enough for every message of a short conversation to be rendered at
+   * once: the list renders only the rows near its viewport (issue 11), and some tests inspect
+   * every message on the page.
+   */
+  async showEveryMessage(height = 40_000): Promise<void> {
+    await this.page.setViewportSize({ width: 1280, height });
+  }
+
   /** The scrolling list of the open conversation's messages. */
   get messageList(): Locator {
     return this.page.getByTestId('message-list');
