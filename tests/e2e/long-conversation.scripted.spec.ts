@@ -104,8 +104,9 @@ test('a 5,000-message conversation opens, scrolls, streams and stops without ren
   const app = new PersonaApp(page);
   await app.open();
   await seed(app);
-  await app.addScriptedModel('steady', 'Steady');
-  await app.loadModel('Steady');
+  // A piece every 600 ms: the reply is still streaming while the test scrolls and stops it.
+  await app.addScriptedModel('slow', 'Slow');
+  await app.loadModel('Slow');
   await app.backToChat();
 
   // Opens at its newest message, with a page of rows in the DOM, not 5,000.
@@ -140,9 +141,25 @@ test('a 5,000-message conversation opens, scrolls, streams and stops without ren
   await expect(app.messages('user').last()).toContainText('A new question after five thousand');
   await expect(app.messages('user').last()).toBeInViewport();
   const ownMessageMs = Date.now() - sending;
-  await expect(app.lastReply().locator('.content')).toContainText('I was told');
+  await expect(app.lastReply().locator('.content')).toContainText('I');
   const firstTokenMs = Date.now() - sending;
+  await expect(app.lastReply().locator('.content')).toContainText('I was told');
+  const replyId = (await app.lastReply().getAttribute('data-message-id')) ?? '';
   await expect(app.lastReply()).toBeInViewport();
+
+  // Scrolling up while the reply streams leaves the user where they are; text keeps coming.
+  const question = app.messages('user').last();
+  await page.mouse.move(640, 300);
+  await page.mouse.wheel(0, -150);
+  await expect(page.getByRole('button', { name: '↓ Latest' })).toBeVisible();
+  const questionId = (await question.getAttribute('data-message-id')) ?? '';
+  const readingAt = await topInList(page, questionId);
+  const reply = page.locator(`[data-message-id="${replyId}"] .content`);
+  const shownBefore = (await reply.textContent())?.length ?? 0;
+  await expect
+    .poll(async () => (await reply.textContent())?.length ?? 0)
+    .toBeGreaterThan(shownBefore + 5);
+  expect(Math.abs((await topInList(page, questionId)) - readingAt)).toBeLessThan(2);
 
   // Stop takes effect.
   await app.stopGenerating();
