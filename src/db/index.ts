@@ -52,14 +52,21 @@ export {
   type NewConversation,
 } from './conversations';
 export {
+  countMessagesBefore,
   finishReply,
   getMessage,
   listMessages,
+  listMessagesAfter,
+  listMessagesBefore,
+  listMessagesInRange,
   listMessagesSince,
+  listNewestMessages,
   markInterruptedReplies,
   prepareRegenerate,
   saveReplyProgress,
   sendUserMessage,
+  readConversationTail,
+  type ConversationTail,
   type ReplyEnding,
   type SentMessage,
 } from './messages';

@@ -33,6 +33,118 @@ export function listMessagesSince(
     .toArray();
 }
 
+/**
+ * A stretch of one conversation, oldest first: the messages created from `from` to `to`
+ * (both inclusive; `to: null` runs to the newest). What a page shows: it never reads the rest
+ * of a long conversation, and inside `liveQuery` a write outside the range does not re-run it.
+ */
+export function listMessagesInRange(
+  db: PersonaDatabase,
+  conversationId: string,
+  from: number,
+  to: number | null,
+): Promise<Message[]> {
+  return db.messages
+    .where('[conversationId+createdAt]')
+    .between([conversationId, from], [conversationId, to ?? Dexie.maxKey], true, true)
+    .toArray();
+}
+
+/** The newest `limit` messages of a conversation, oldest first. */
+export async function listNewestMessages(
+  db: PersonaDatabase,
+  conversationId: string,
+  limit: number,
+): Promise<Message[]> {
+  const newestFirst = await inConversation(db, conversationId).reverse().limit(limit).toArray();
+  return newestFirst.reverse();
+}
+
+/** Up to `limit` messages created before `createdAt` (exclusive), the nearest ones, oldest first. */
+export async function listMessagesBefore(
+  db: PersonaDatabase,
+  conversationId: string,
+  createdAt: number,
+  limit: number,
+): Promise<Message[]> {
+  const newestFirst = await db.messages
+    .where('[conversationId+createdAt]')
+    .between([conversationId, Dexie.minKey], [conversationId, createdAt], true, false)
+    .reverse()
+    .limit(limit)
+    .toArray();
+  return newestFirst.reverse();
+}
+
+/** Up to `limit` messages created after `createdAt` (exclusive), the nearest ones, oldest first. */
+export function listMessagesAfter(
+  db: PersonaDatabase,
+  conversationId: string,
+  createdAt: number,
+  limit: number,
+): Promise<Message[]> {
+  return db.messages
+    .where('[conversationId+createdAt]')
+    .between([conversationId, createdAt], [conversationId, Dexie.maxKey], false, true)
+    .limit(limit)
+    .toArray();
+}
+
+/** How many messages of a conversation were created before `createdAt` (exclusive). */
+export function countMessagesBefore(
+  db: PersonaDatabase,
+  conversationId: string,
+  createdAt: number,
+): Promise<number> {
+  return db.messages
+    .where('[conversationId+createdAt]')
+    .between([conversationId, Dexie.minKey], [conversationId, createdAt], true, false)
+    .count();
+}
+
+export interface ConversationTail {
+  /** The conversation the message belongs to. */
+  conversationId: string;
+  /** The newest messages before the one asked about, oldest first. */
+  messages: Message[];
+  /** How many older messages were not read. */
+  olderCount: number;
+}
+
+/**
+ * The messages before `messageId`, read from the newest backwards until their text passes
+ * `maxChars`: what a prompt can hold, without reading a long conversation whole. The message
+ * that passes the limit is included, so the caller sees where the budget ran out. Only the text
+ * of messages `counts` accepts adds to the total (a failed reply takes no room in a prompt).
+ * Returns null when the message does not exist.
+ */
+export async function readConversationTail(
+  db: PersonaDatabase,
+  messageId: string,
+  maxChars: number,
+  counts: (message: Message) => boolean = () => true,
+): Promise<ConversationTail | null> {
+  return db.transaction('r', db.messages, async () => {
+    const message = await db.messages.get(messageId);
+    if (!message) return null;
+    const { conversationId, createdAt } = message;
+    let chars = 0;
+    const newestFirst = await db.messages
+      .where('[conversationId+createdAt]')
+      .between([conversationId, Dexie.minKey], [conversationId, createdAt], true, false)
+      .reverse()
+      .until((older) => {
+        const full = chars > maxChars;
+        if (counts(older)) chars += older.content.length;
+        return full;
+      }, false)
+      .toArray();
+    const oldest = newestFirst.at(-1);
+    const olderCount = oldest ? await countMessagesBefore(db, conversationId, oldest.createdAt) : 0;
+    return { conversationId, messages: newestFirst.reverse(), olderCount };
+  });
+}
+
 export function getMessage(db: PersonaDatabase, id: string): Promise<Message | undefined> {
   return db.messages.get(id);
 }

@@ -4,15 +4,15 @@ import type { ChatMessage } from '../engine/engine';
 import {
   fieldsLearnedOnlyFrom,
   listConversations,
-  listMessages,
   type Conversation,
   type Message,
   type PersonaDatabase,
 } from '../db';
 import type { AssistantClient } from './assistant-client';
 import { LiveValue } from './live-query.svelte';
+import { MessageWindow } from './message-window.svelte';
 
-interface Streaming {
+export interface Streaming {
   messageId: string;
   text: string;
 }
@@ -23,7 +23,7 @@ export class ChatState {
   readonly #client: AssistantClient;
   readonly #onEngineError: (error: AppError) => void;
   readonly conversations: LiveValue<Conversation[]>;
-  #messages = $state<LiveValue<Message[]> | null>(null);
+  #messages = $state.raw<MessageWindow | null>(null);
   #activeId = $state<string | null>(null);
   #streaming = $state<Streaming | null>(null);
   #generating = $state(false);
@@ -82,20 +82,44 @@ export class ChatState {
       );
       return;
     }
-    this.select(conversationId);
+    if (conversationId === this.#activeId && this.#messages) {
+      // A long conversation has only a page loaded: the one around the message replaces it.
+      void this.#messages.showAround(messageId).catch(() => undefined);
+    } else {
+      this.select(conversationId, messageId);
+    }
     this.#highlighted = messageId;
   }
 
-  /** Stored messages, with the reply in flight shown as far as it has streamed. */
+  /** The loaded part of the open conversation's messages, oldest first (issue 11: never all). */
   get messages(): Message[] {
-    const stored = this.#messages?.value ?? [];
+    return this.#messages?.rows ?? [];
+  }
+
+  /** The open conversation's loaded messages, with the calls that load more of them. */
+  get window(): MessageWindow | null {
+    return this.#messages;
+  }
+
+  /** The reply in flight, as far as it has streamed to this tab. */
+  get streaming(): Streaming | null {
+    return this.#streaming;
+  }
+
+  /** A stored message, with the reply in flight shown as far as it has streamed. */
+  shown(message: Message): Message {
     const streaming = this.#streaming;
-    if (!streaming) return stored;
-    return stored.map((m) =>
-      m.id === streaming.messageId && m.status === 'streaming'
-        ? { ...m, content: streaming.text.length >= m.content.length ? streaming.text : m.content }
-        : m,
-    );
+    if (streaming?.messageId !== message.id || message.status !== 'streaming') return message;
+    return streaming.text.length >= message.content.length
+      ? { ...message, content: streaming.text }
+      : message;
+  }
+
+  /** The reply this tab streamed last, as shown, while it is loaded. */
+  get lastReply(): Message | undefined {
+    const id = this.#streaming?.messageId;
+    const message = id === undefined ? undefined : this.messages.find((m) => m.id === id);
+    return message && this.shown(message);
   }
 
   dismissError(): void {
@@ -107,14 +131,13 @@ export class ChatState {
     await this.#client.api.conversations.recoverInterrupted();
   }
 
-  select(conversationId: string | null): void {
+  /** `around`: a message to open the conversation at, instead of its newest messages. */
+  select(conversationId: string | null, around?: string): void {
     this.#highlighted = null;
     if (conversationId === this.#activeId) return;
     this.#messages?.stop();
     this.#activeId = conversationId;
-    this.#messages = conversationId
-      ? new LiveValue(() => listMessages(this.#db, conversationId), [])
-      : null;
+    this.#messages = conversationId ? new MessageWindow(this.#db, conversationId, around) : null;
     void this.#client.api.conversations.setActive(conversationId).catch(() => undefined);
   }
 
@@ -158,6 +181,8 @@ export class ChatState {
     // The remembered conversation may not be stored (an import without it, a deletion in
     // another tab): the worker starts a new one instead of refusing the message (issue 12).
     const activeId = this.#activeId;
+    // The user jumped back to an older message: what they send appears at the end.
+    this.#messages?.showNewest();
     const sent = await this.#guard(() => this.#client.api.conversations.send(activeId, text));
     if (!sent) return;
     this.select(sent.conversationId);
@@ -167,6 +192,7 @@ export class ChatState {
   async regenerate(): Promise<void> {
     const conversationId = this.#activeId;
     if (!conversationId || this.#generating) return;
+    this.#messages?.showNewest();
     const messageId = await this.#guard(() =>
       this.#client.api.conversations.prepareRegenerate(conversationId),
     );

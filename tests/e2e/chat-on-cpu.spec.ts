@@ -55,9 +55,11 @@ test.describe('chatting with a real model on the CPU engine', () => {
     await app.startNewChat();
     await expect(app.messages()).toHaveCount(0);
     await app.typeAndSend('Tell me about **Markdown**');
+    // Checked while it is on screen: the list renders only rows near its viewport, and a long
+    // reply can push the question out of it.
+    await expect(app.messages('user').locator('strong')).toHaveText('Markdown');
     await app.waitForReplyToFinish();
     await expect(app.lastReply()).toHaveAttribute('data-status', 'complete');
-    await expect(app.messages('user').locator('strong')).toHaveText('Markdown');
     const secondReply = await app.lastReply().locator('.content').innerText();
     expect(secondReply.trim().length).toBeGreaterThan(0);
     await expect(app.conversationList()).toHaveCount(2);

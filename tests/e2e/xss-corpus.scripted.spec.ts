@@ -36,6 +36,7 @@ test('no payload from messages, model output or profile values ever executes', a
     void dialog.dismiss();
   });
   const app = new PersonaApp(page);
+  await app.showEveryMessage();
   await app.open();
   await app.addScriptedModel('berlin', 'Scripted');
   await app.loadModel('Scripted');
@@ -225,6 +226,7 @@ test('no payload inside an imported backup executes on the chat, profile or sett
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
+  await app.showEveryMessage();
 
   // Chat: every conversation, titles in the list, every message rendered.
   const titles = app.conversationList();

@@ -15,7 +15,7 @@ import { Assistant } from '../../src/worker/assistant';
 import { replyLockName } from '../../src/worker/lock-names';
 import type { StreamUpdate } from '../../src/worker/contract';
 import { ScriptedEngine } from '../doubles/scripted-engine';
-import { freshDatabase, makeWllamaSpec } from './factories';
+import { freshDatabase, makeWllamaSpec, seedConversation } from './factories';
 
 /** Frames that never fire by themselves: batches leave only when the assistant flushes. */
 const heldFrames: Schedule = () => () => undefined;
@@ -204,6 +204,69 @@ describe('Assistant', () => {
     const prompt = ctx.engine.requests.at(-1)?.messages ?? [];
     expect(prompt.at(-1)?.content).toBe('short question');
     expect(prompt.some((m) => m.content === long)).toBe(false);
+  });
+
+  it('builds the prompt from the tail of a long conversation and counts every older message as left out (issue 11)', async () => {
+    ctx.engine.contextWindow = 400;
+    await ctx.assistant.models.load(makeWllamaSpec(), () => undefined);
+    const { conversation, messages } = await seedConversation(ctx.db, {
+      messages: Array.from({ length: 2000 }, (_, i) => ({ content: `turn ${i} `.repeat(20) })),
+    });
+    const sent = await sendUserMessage(ctx.db, conversation.id, 'newest question');
+    const read: number[] = [];
+    // Middleware joins the stack when the database opens.
+    ctx.db.close();
+    ctx.db.use({
+      stack: 'dbcore',
+      name: 'count-message-reads',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name);
+          if (name !== 'messages') return table;
+          return {
+            ...table,
+            openCursor: async (request) => {
+              const cursor = await table.openCursor(request);
+              if (cursor) {
+                const start = cursor.start.bind(cursor);
+                cursor.start = (onNext) =>
+                  start(() => {
+                    read.push(1);
+                    onNext();
+                  });
+              }
+              return cursor;
+            },
+            query: async (request) => {
+              const result = await table.query(request);
+              read.push(result.result.length);
+              return result;
+            },
+          };
+        },
+      }),
+    });
+    await ctx.db.open();
+    // Read when the prompt is complete: learning may read the conversation after the reply.
+    let readForPrompt = 0;
+    ctx.engine.respond = () => {
+      readForPrompt = read.reduce((sum, n) => sum + n, 0);
+      return 'an answer';
+    };
+    await ctx.assistant.chat.reply(
+      { conversationId: conversation.id, messageId: sent.assistantMessageId },
+      () => undefined,
+    );
+    const prompt = ctx.engine.requests.at(-1)?.messages ?? [];
+    expect(prompt.at(-1)?.content).toBe('newest question');
+    expect(prompt.at(-2)?.content).toBe(messages.at(-1)?.content);
+    const keptTurns = prompt.length - 1;
+    const last = (await listMessages(ctx.db, conversation.id)).at(-1);
+    expect(last?.droppedTurns).toBe(2001 - keptTurns);
+    // Far from the 2,000 stored: only what could fit the 400-token window was read.
+    expect(readForPrompt).toBeGreaterThan(0);
+    expect(readForPrompt).toBeLessThan(200);
   });
 
   it('a full disk while a reply streams ends the reply as an error, never left streaming (issue 12)', async () => {

@@ -1,10 +1,10 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { listConversations, listMessages } from '../../src/db';
 import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
 import { ChatState } from '../../src/state/chat.svelte';
 import { Assistant } from '../../src/worker/assistant';
-import { freshDatabase } from './factories';
+import { freshDatabase, seedConversation } from './factories';
 
 /**
  * The real worker implementation, called in-process instead of through Comlink; its replies are
@@ -59,6 +59,39 @@ describe('ChatState (issue 12)', () => {
     expect(chat.activeId).toBe(conversations[0]?.id);
     const messages = await listMessages(db, conversations[0]?.id ?? '');
     expect(messages.map((m) => m.content)).toEqual(['Hello', '']);
+  });
+
+  it('an evidence link loads the page around an old message, and a message sent then shows at the end (issue 11)', async () => {
+    const db = freshDatabase();
+    const { client } = fakeClient(db);
+    const chat = new ChatState(db, client, () => undefined);
+    const { conversation, messages } = await seedConversation(db, {
+      messages: Array.from({ length: 300 }, (_, i) => ({ content: `message ${i}` })),
+    });
+    await vi.waitFor(() => {
+      expect(chat.conversations.value).toHaveLength(1);
+    });
+    chat.select(conversation.id);
+    await vi.waitFor(() => {
+      expect(chat.messages.at(-1)?.content).toBe('message 299');
+    });
+    expect(chat.messages.length).toBeLessThan(100);
+
+    const old = messages[5]?.id ?? '';
+    chat.showMessage(conversation.id, old);
+    expect(chat.highlighted).toBe(old);
+    await vi.waitFor(() => {
+      expect(chat.messages.some((m) => m.id === old)).toBe(true);
+    });
+    expect(chat.messages.length).toBeLessThan(100);
+    expect(chat.window?.hasNewer).toBe(true);
+
+    await chat.send('A new question');
+    await vi.waitFor(() => {
+      expect(chat.messages.at(-2)?.content).toBe('A new question');
+    });
+    expect(chat.window?.hasNewer).toBe(false);
+    chat.window?.stop();
   });
 
   it('says so when an evidence link points at a conversation that is not stored', () => {

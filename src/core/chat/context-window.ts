@@ -33,6 +33,21 @@ export interface FittedPrompt {
 const utf8 = new TextEncoder();
 
 /**
+ * No token covers more characters than this in the vocabularies we run (long ones are runs of
+ * spaces or punctuation in code). Text longer than this many characters per token of budget
+ * cannot fit, so a conversation's history is read only that far back (issue 11).
+ */
+export const MAX_CHARS_PER_TOKEN = 16;
+
+/**
+ * How many characters of history, read from the newest message backwards, are enough to fill
+ * the prompt: anything older would be left out by `fitToContext` anyway.
+ */
+export function historyCharBudget(contextWindow: number, reserveForReply: number): number {
+  return Math.max(0, contextWindow - reserveForReply) * MAX_CHARS_PER_TOKEN;
+}
+
+/**
  * No more tokens than this: byte-level BPE tokens and SentencePiece byte-fallback pieces each
  * cover at least one byte of UTF-8, and SentencePiece may add one leading-space marker.
  */

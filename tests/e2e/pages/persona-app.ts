@@ -220,6 +220,50 @@ export class PersonaApp {
     return role ? all.and(this.page.locator(`[data-role="${role}"]`)) : all;
   }
 
+  /**
+   * How many messages the database holds. The list renders only the rows near its viewport
+   * (issue 11), so counting rows on screen does not tell what a conversation contains.
+   */
+  async storedMessageCount(): Promise<number> {
+    return this.page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open('persona');
+          open.onerror = () => {
+            reject(open.error ?? new Error('cannot open the database'));
+          };
+          open.onsuccess = () => {
+            const count = open.result.transaction('messages').objectStore('messages').count();
+            count.onsuccess = () => {
+              open.result.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+  }
+
+  /**
+   * Makes the window tall enough for every message of a short conversation to be rendered at
+   * once: the list renders only the rows near its viewport (issue 11), and some tests inspect
+   * every message on the page.
+   */
+  async showEveryMessage(height = 40_000): Promise<void> {
+    await this.page.setViewportSize({ width: 1280, height });
+  }
+
+  /** The scrolling list of the open conversation's messages. */
+  get messageList(): Locator {
+    return this.page.getByTestId('message-list');
+  }
+
+  /** Scrolls the open conversation to its top, as far as it is loaded. */
+  async scrollMessagesToTop(): Promise<void> {
+    await this.messageList.evaluate((list) => {
+      list.scrollTop = 0;
+    });
+  }
+
   lastReply(): Locator {
     return this.messages('assistant').last();
   }
