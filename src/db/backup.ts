@@ -120,14 +120,17 @@ export interface BackupSummary {
 
 export type BackupFileCheck = { ok: true; summary: BackupSummary } | { ok: false; error: string };
 
-/** Receives checked rows in batches, in file order; a table's batches may be interleaved. */
-export type BackupRowSink = (table: BackupTable, rows: unknown[]) => void | Promise<void>;
-
 /**
  * Writes the backup file (a `Backup` as JSON) to `write` in chunks, without ever building it as
  * one string (an 89 MB history made a 6-second main-thread stall, issue 11). Tables are read in
- * one transaction, page by page, so a backup is one moment's data; `write` may be slow (a file on
- * disk) and the transaction is kept open while it works. Each row is on a line of its own.
+ * one transaction, a page at a time by key, so a backup is one moment's data; `write` may be slow
+ * (a file on disk) and the transaction is kept open while it works. Each row is on a line of its
+ * own.
+ *
+ * Inside the transaction only Dexie's own promises are awaited, with loops written out rather
+ * than in helpers: Dexie follows its transaction across `await` of its promises only, and a
+ * read that lost it ran in a transaction of its own while this one committed early (Chromium;
+ * fake-indexeddb does not show it).
  */
 export async function writeBackup(
   db: PersonaDatabase,
@@ -135,64 +138,90 @@ export async function writeBackup(
   allowedHosts: readonly string[],
   write: (chunk: string) => void | Promise<void>,
 ): Promise<void> {
+  const out = new ChunkedText(write);
+  const head = {
+    format: BACKUP_FORMAT,
+    version: BACKUP_VERSION,
+    exportedAt: new Date(now).toISOString(),
+    schemaVersion: SCHEMA_VERSION,
+  };
+  const lists: [string, Table, string][] = [
+    ['conversations', db.conversations, ':id'],
+    ['messages', db.messages, ':id'],
+    ['revisions', db.revisions, 'number'],
+    ['proposals', db.proposals, ':id'],
+    ['settings', db.settings, ':id'],
+    ['customModels', db.customModels, ':id'],
+  ];
   await db.transaction('r', db.tables, async () => {
-    let parts: string[] = [];
-    let size = 0;
-    const flush = async () => {
-      if (parts.length === 0) return;
-      const chunk = parts.join('');
-      parts = [];
-      size = 0;
-      const written = write(chunk);
-      // Not an IndexedDB request: without `waitFor` the transaction would close meanwhile.
-      if (written) await Dexie.waitFor(written);
-    };
-    const add = async (text: string) => {
-      parts.push(text);
-      size += text.length;
-      if (size >= BACKUP_CHUNK_CHARS) await flush();
-    };
-    const head = {
-      format: BACKUP_FORMAT,
-      version: BACKUP_VERSION,
-      exportedAt: new Date(now).toISOString(),
-      schemaVersion: SCHEMA_VERSION,
-    };
-    await add(JSON.stringify(head).slice(0, -1));
-    const array = async (name: string, table: Table, index: string) => {
-      await add(`,\n${JSON.stringify(name)}:[`);
-      let first = true;
-      for await (const rows of pages(table, index)) {
-        for (const row of rows) {
-          await add(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
-          first = false;
-        }
+    let pending = out.add(JSON.stringify(head).slice(0, -1));
+    if (pending) await pending;
+    for (const [name, table, index] of lists) {
+      if (name === 'revisions') {
+        const profile = await db.profile.get(PROFILE_ROW_ID);
+        pending = out.add(`,\n"profile":${JSON.stringify(profile ?? null)}`);
+        if (pending) await pending;
       }
-      await add(']');
-    };
-    await array('conversations', db.conversations, ':id');
-    await array('messages', db.messages, ':id');
-    const profile = await db.profile.get(PROFILE_ROW_ID);
-    await add(`,\n"profile":${JSON.stringify(profile ?? null)}`);
-    await array('revisions', db.revisions, 'number');
-    await array('proposals', db.proposals, ':id');
-    await array('settings', db.settings, ':id');
-    await array('customModels', db.customModels, ':id');
-    await add(`,\n"allowedHosts":${JSON.stringify(allowedHosts)}\n}\n`);
-    await flush();
+      pending = out.add(`,\n${JSON.stringify(name)}:[`);
+      if (pending) await pending;
+      const keyPath = index === ':id' ? (table.schema.primKey.keyPath as string) : index;
+      let first = true;
+      let rows = (await table.orderBy(index).limit(EXPORT_PAGE_ROWS).toArray()) as Record<
+        string,
+        unknown
+      >[];
+      while (rows.length > 0) {
+        for (const row of rows) {
+          pending = out.add(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
+          first = false;
+          if (pending) await pending;
+        }
+        const last = rows[rows.length - 1];
+        if (rows.length < EXPORT_PAGE_ROWS || !last) break;
+        rows = (await table
+          .where(index)
+          .above(last[keyPath])
+          .limit(EXPORT_PAGE_ROWS)
+          .toArray()) as Record<string, unknown>[];
+      }
+      pending = out.add(']');
+      if (pending) await pending;
+    }
+    pending = out.add(`,\n"allowedHosts":${JSON.stringify(allowedHosts)}\n}\n`);
+    if (pending) await pending;
+    pending = out.flush();
+    if (pending) await pending;
   });
 }
 
-/** Rows in order of a unique index, a page at a time: never a whole table in memory. */
-async function* pages(table: Table, index: string, size = 500): AsyncGenerator<unknown[]> {
-  let rows = await table.orderBy(index).limit(size).toArray();
-  while (rows.length > 0) {
-    yield rows;
-    if (rows.length < size) return;
-    const last = rows[rows.length - 1] as Record<string, unknown>;
-    const key = (index === ':id' ? last[table.schema.primKey.keyPath as string] : last[index]) as
-      string | number;
-    rows = await table.where(index).above(key).limit(size).toArray();
+/** Rows read at a time by the export: never a whole table in memory. */
+const EXPORT_PAGE_ROWS = 500;
+
+/** Gathers text into chunks of about `BACKUP_CHUNK_CHARS` and hands each on. */
+class ChunkedText {
+  readonly #write: (chunk: string) => void | Promise<void>;
+  #parts: string[] = [];
+  #size = 0;
+
+  constructor(write: (chunk: string) => void | Promise<void>) {
+    this.#write = write;
+  }
+
+  /** A promise to await (inside the transaction) only when a chunk went to a slow writer. */
+  add(text: string): Promise<void> | undefined {
+    this.#parts.push(text);
+    this.#size += text.length;
+    return this.#size >= BACKUP_CHUNK_CHARS ? this.flush() : undefined;
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.#parts.length === 0) return undefined;
+    const chunk = this.#parts.join('');
+    this.#parts = [];
+    this.#size = 0;
+    const written = this.#write(chunk);
+    // Not an IndexedDB request: `waitFor` keeps the transaction open meanwhile.
+    return written ? Dexie.waitFor(written) : undefined;
   }
 }
 
@@ -280,9 +309,7 @@ export function parseBackup(
     splitter.push(text);
     splitter.end();
     const summary = reader.finish();
-    reader.drain((table, rows) => {
-      tables[table].push(...rows);
-    });
+    for (const [table, rows] of reader.take()) tables[table].push(...rows);
     return {
       ok: true,
       backup: {
@@ -308,27 +335,29 @@ export function parseBackup(
 }
 
 /**
- * Reads text chunk by chunk through a `BackupReader`, handing the checked rows to `sink` after
- * each chunk, so what is held at once is one chunk, its rows and the ids seen so far.
+ * Reads text chunk by chunk through a `BackupReader`, handing the checked rows to `write` after
+ * each chunk, so what is held at once is one chunk, its rows and the ids seen so far. Inside a
+ * transaction `read` and `write` must return Dexie promises (see `writeBackup` for why), and
+ * nothing else is awaited here.
  */
 async function readBackupStream(
-  chunks: AsyncIterator<string>,
+  read: () => PromiseLike<IteratorResult<string>>,
   builtInModelIds: readonly string[],
-  sink: BackupRowSink,
-  /** Wraps each read: inside a transaction, `Dexie.waitFor`. */
-  wait: <T>(promise: Promise<T>) => Promise<T> = (promise) => promise,
+  write: (batches: [BackupTable, unknown[]][]) => PromiseLike<unknown> | undefined,
 ): Promise<BackupSummary> {
   const reader = new BackupReader(new Set(builtInModelIds));
   const splitter = new JsonRowSplitter(reader, ROW_LIMITS);
   for (;;) {
-    const next = await wait(chunks.next());
+    const next = await read();
     if (next.done) break;
     splitter.push(next.value);
-    await reader.drainAsync(sink);
+    const written = write(reader.take());
+    if (written) await written;
   }
   splitter.end();
   const summary = reader.finish();
-  await reader.drainAsync(sink);
+  const written = write(reader.take());
+  if (written) await written;
   return summary;
 }
 
@@ -338,9 +367,10 @@ export async function checkBackupFile(
   builtInModelIds: readonly string[] = [],
   chunkBytes = BACKUP_CHUNK_CHARS,
 ): Promise<BackupFileCheck> {
+  const chunks = blobTextChunks(file, chunkBytes);
   try {
     const summary = await readBackupStream(
-      blobTextChunks(file, chunkBytes),
+      () => chunks.next(),
       builtInModelIds,
       () => undefined,
     );
@@ -355,7 +385,8 @@ export async function checkBackupFile(
 /**
  * Replaces everything stored with a backup file's rows, all or nothing: the tables are cleared and
  * filled in one transaction while the file is read and checked again (it may have changed since
- * `checkBackupFile`), in batches of one chunk's rows.
+ * `checkBackupFile`), a chunk's rows at a time. Reading a file is not an IndexedDB request, so
+ * each read goes through `Dexie.waitFor`, which keeps the transaction open meanwhile.
  */
 export async function importBackupFile(
   db: PersonaDatabase,
@@ -363,17 +394,18 @@ export async function importBackupFile(
   builtInModelIds: readonly string[] = [],
   chunkBytes = BACKUP_CHUNK_CHARS,
 ): Promise<BackupSummary> {
+  const chunks = blobTextChunks(file, chunkBytes);
   try {
     return await withStorageErrors(() =>
       db.transaction('rw', db.tables, async () => {
-        await Promise.all(db.tables.map((table) => table.clear()));
+        await Dexie.Promise.all(db.tables.map((table) => table.clear()));
         return readBackupStream(
-          blobTextChunks(file, chunkBytes),
+          () => Dexie.waitFor(chunks.next()),
           builtInModelIds,
-          async (table, rows) => {
-            await db.table(table).bulkAdd(rows);
-          },
-          (promise) => Dexie.waitFor(promise),
+          (batches) =>
+            batches.length === 0
+              ? undefined
+              : Dexie.Promise.all(batches.map(([table, rows]) => db.table(table).bulkAdd(rows))),
         );
       }),
     );
@@ -574,17 +606,11 @@ class BackupReader implements JsonRowHandler {
     else this.#pending.set(table, [row]);
   }
 
-  /** Hands the rows checked so far to `sink` and forgets them. */
-  drain(sink: (table: BackupTable, rows: unknown[]) => void): void {
-    const pending = this.#pending;
+  /** The rows checked since the last call, by table, in file order; forgets them. */
+  take(): [BackupTable, unknown[]][] {
+    const pending = [...this.#pending];
     this.#pending = new Map();
-    for (const [table, rows] of pending) sink(table, rows);
-  }
-
-  async drainAsync(sink: BackupRowSink): Promise<void> {
-    const pending = this.#pending;
-    this.#pending = new Map();
-    for (const [table, rows] of pending) await sink(table, rows);
+    return pending;
   }
 
   /** The format, version, export time and schema, in the order the whole-file check said them. */
