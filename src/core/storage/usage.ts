@@ -6,6 +6,9 @@
 
 const encoder = new TextEncoder();
 
+/** The name of the page's user timing of the worker's measurement (`data.measure`). */
+export const STORED_DATA_MEASURE = 'persona: measure stored data';
+
 /** UTF-8 bytes of a value's JSON; 0 for a value JSON cannot represent. */
 export function serializedBytes(value: unknown): number {
   const json = JSON.stringify(value) as string | undefined;
