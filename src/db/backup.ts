@@ -238,25 +238,6 @@ export async function exportBackupParts(
   return parts;
 }
 
-/**
- * Replaces everything stored with the backup's rows, all or nothing. The caller reloads the page
- * afterwards: every view and the worker hold state read from the old data.
- */
-export async function importEverything(db: PersonaDatabase, backup: Backup): Promise<void> {
-  await withStorageErrors(() =>
-    db.transaction('rw', db.tables, async () => {
-      await Promise.all(db.tables.map((table) => table.clear()));
-      await db.conversations.bulkAdd(backup.conversations);
-      await db.messages.bulkAdd(backup.messages);
-      if (backup.profile) await db.profile.add(backup.profile);
-      await db.revisions.bulkAdd(backup.revisions);
-      await db.proposals.bulkAdd(backup.proposals);
-      await db.settings.bulkAdd(backup.settings);
-      await db.customModels.bulkAdd(backup.customModels);
-    }),
-  );
-}
-
 /** Clears every table in one transaction: the app starts as on first run. */
 export async function wipeDatabase(db: PersonaDatabase): Promise<void> {
   await withStorageErrors(() =>

@@ -124,7 +124,6 @@ export {
   checkBackupFile,
   exportBackupParts,
   importBackupFile,
-  importEverything,
   MAX_BACKUP_ROW_CHARS,
   parseBackup,
   wipeDatabase,
