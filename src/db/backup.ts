@@ -1,13 +1,17 @@
 /**
- * "Your data is yours": everything Persona stores, out to one JSON file and back.
+ * "Your data is yours": everything Persona stores, out to one JSON file and back, at any size.
  *
- * - `exportBackupParts` reads every table in one read transaction, so the file is a consistent
- *   snapshot even while the worker is writing (a reply streaming, the optimizer committing).
- * - `parseBackup` treats the file as hostile: size and depth are bounded before `JSON.parse`, and
- *   every row is rebuilt field by field from known properties only, so no untrusted key (such as
- *   `__proto__`) is ever assigned onto an object and nothing unknown reaches IndexedDB.
- * - `importEverything` replaces all data in one read-write transaction over every table: a
- *   failure part way (quota, a constraint) aborts it and the old data stays as it was.
+ * - `writeBackup` reads every table in one read transaction, so the file is a consistent snapshot
+ *   even while the worker is writing (a reply streaming, the optimizer committing), and hands the
+ *   text on in chunks of about a megabyte, one row per line: it is never one string.
+ * - The file is read as a stream (`BackupReader` over `JsonRowSplitter`): it is hostile, so every
+ *   row is bounded (length, depth) before `JSON.parse` and rebuilt field by field from known
+ *   properties only, so no untrusted key (such as `__proto__`) is ever assigned onto an object
+ *   and nothing unknown reaches IndexedDB. There is no limit on the whole file (issue 11).
+ * - `importBackupFile` replaces all data in one read-write transaction over every table, reading
+ *   the file again inside it (`Dexie.waitFor` keeps the transaction open across each read) and
+ *   writing rows in batches as they are checked: a failure part way (quota, a constraint, a file
+ *   changed since it was checked) aborts it and the old data stays as it was.
  *
  * Optimizer jobs are left out of the file: they are running state owned by one tab's worker (a
  * claim, a heartbeat), meaningless on another device. Conversations keep `learnedUntil`, so after
@@ -16,9 +20,13 @@
  *
  * The user's allowed hosts live in localStorage (the start-up script reads them synchronously),
  * which this module cannot reach: the worker uses it too. The caller passes them in on export
- * and restores `backup.allowedHosts` itself after a successful import.
+ * and restores them itself after a successful import.
  */
-import { jsonDepth, MAX_IMPORT_DEPTH } from '../core/profile/import-export';
+import { Dexie, type Table } from 'dexie';
+import { blobTextChunks } from '../core/backup/blob-text';
+import { JsonRowError, JsonRowSplitter, type JsonRowHandler } from '../core/backup/json-rows';
+import { AppError } from '../core/errors';
+import { MAX_IMPORT_DEPTH } from '../core/profile/import-export';
 import { MAX_QUOTE_LENGTH } from '../core/profile/defaults';
 import { isPlainObject, ownValue, validateField, validateProfile } from '../core/profile/validate';
 import type {
@@ -55,19 +63,21 @@ import { withStorageErrors } from './storage-errors';
 
 export const BACKUP_FORMAT = 'persona-backup';
 export const BACKUP_VERSION = 1;
-/**
- * The file is read as one string, and JavaScript engines refuse strings past about 512 million
- * characters; a backup of 100,000 messages is about 89 million (issue 11: the old limit of 50
- * million refused people's own backups). Hostile files are held back by the per-row and per-field
- * bounds below, not by their total size.
- */
-export const MAX_BACKUP_CHARS = 400_000_000;
 export const MAX_BACKUP_ID_LENGTH = 128;
 /** A message's text; a model reply is bounded by its context window, far below this. */
 export const MAX_MESSAGE_CHARS = 1_000_000;
+/**
+ * One row (or the profile) as it stands in the file: a message at its longest, every character
+ * escaped as `\uXXXX`, is about 6 million. The file as a whole has no limit (issue 11).
+ */
+export const MAX_BACKUP_ROW_CHARS = 8_000_000;
+/** The app keeps a handful; a file with more is not one it wrote. */
+export const MAX_ALLOWED_HOSTS = 1000;
 /** Any other free text: error messages, summaries, model ids. */
 const MAX_SHORT_TEXT = 10_000;
 const MAX_URL_LENGTH = 2048;
+/** Text handed on (export) or read (import) at a time: bounds memory, not the file. */
+export const BACKUP_CHUNK_CHARS = 1 << 20;
 
 export interface Backup {
   format: typeof BACKUP_FORMAT;
@@ -90,69 +100,142 @@ export interface Backup {
 
 export type BackupParse = { ok: true; backup: Backup } | { ok: false; error: string };
 
-/**
- * The backup file (a `Backup` as JSON) as parts, one per row, without ever building it as one
- * string (an 89 MB history made a 6-second main-thread stall, issue 11). Tables
- * are read in one transaction, the messages row by row, so a backup is one moment's data.
- */
-/** What a file over `maxChars` is told. */
-export function tooLarge(maxChars = MAX_BACKUP_CHARS): string {
-  return `The file is too large (more than ${(maxChars / 1_000_000).toLocaleString('en')} million characters).`;
+/** The tables a backup fills, by the name of their list in the file. */
+export type BackupTable =
+  | 'conversations'
+  | 'messages'
+  | 'profile'
+  | 'revisions'
+  | 'proposals'
+  | 'settings'
+  | 'customModels';
+
+/** What a checked file holds, without its rows. */
+export interface BackupSummary {
+  exportedAt: string;
+  schemaVersion: number;
+  rows: Record<BackupTable, number>;
+  allowedHosts: string[];
 }
 
+export type BackupFileCheck = { ok: true; summary: BackupSummary } | { ok: false; error: string };
+
+/**
+ * Writes the backup file (a `Backup` as JSON) to `write` in chunks, without ever building it as
+ * one string (an 89 MB history made a 6-second main-thread stall, issue 11). Tables are read in
+ * one transaction, a page at a time by key, so a backup is one moment's data; `write` may be slow
+ * (a file on disk) and the transaction is kept open while it works. Each row is on a line of its
+ * own.
+ *
+ * Inside the transaction only Dexie's own promises are awaited, with loops written out rather
+ * than in helpers: Dexie follows its transaction across `await` of its promises only, and a
+ * read that lost it ran in a transaction of its own while this one committed early (Chromium;
+ * fake-indexeddb does not show it).
+ */
+export async function writeBackup(
+  db: PersonaDatabase,
+  now: number,
+  allowedHosts: readonly string[],
+  write: (chunk: string) => void | Promise<void>,
+): Promise<void> {
+  const out = new ChunkedText(write);
+  const head = {
+    format: BACKUP_FORMAT,
+    version: BACKUP_VERSION,
+    exportedAt: new Date(now).toISOString(),
+    schemaVersion: SCHEMA_VERSION,
+  };
+  const lists: [string, Table, string][] = [
+    ['conversations', db.conversations, ':id'],
+    ['messages', db.messages, ':id'],
+    ['revisions', db.revisions, 'number'],
+    ['proposals', db.proposals, ':id'],
+    ['settings', db.settings, ':id'],
+    ['customModels', db.customModels, ':id'],
+  ];
+  await db.transaction('r', db.tables, async () => {
+    let pending = out.add(JSON.stringify(head).slice(0, -1));
+    if (pending) await pending;
+    for (const [name, table, index] of lists) {
+      if (name === 'revisions') {
+        const profile = await db.profile.get(PROFILE_ROW_ID);
+        pending = out.add(`,\n"profile":${JSON.stringify(profile ?? null)}`);
+        if (pending) await pending;
+      }
+      pending = out.add(`,\n${JSON.stringify(name)}:[`);
+      if (pending) await pending;
+      const keyPath = index === ':id' ? (table.schema.primKey.keyPath as string) : index;
+      let first = true;
+      let rows = (await table.orderBy(index).limit(EXPORT_PAGE_ROWS).toArray()) as Record<
+        string,
+        unknown
+      >[];
+      while (rows.length > 0) {
+        for (const row of rows) {
+          pending = out.add(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
+          first = false;
+          if (pending) await pending;
+        }
+        const last = rows[rows.length - 1];
+        if (rows.length < EXPORT_PAGE_ROWS || !last) break;
+        rows = (await table
+          .where(index)
+          .above(last[keyPath])
+          .limit(EXPORT_PAGE_ROWS)
+          .toArray()) as Record<string, unknown>[];
+      }
+      pending = out.add(']');
+      if (pending) await pending;
+    }
+    pending = out.add(`,\n"allowedHosts":${JSON.stringify(allowedHosts)}\n}\n`);
+    if (pending) await pending;
+    pending = out.flush();
+    if (pending) await pending;
+  });
+}
+
+/** Rows read at a time by the export: never a whole table in memory. */
+const EXPORT_PAGE_ROWS = 500;
+
+/** Gathers text into chunks of about `BACKUP_CHUNK_CHARS` and hands each on. */
+class ChunkedText {
+  readonly #write: (chunk: string) => void | Promise<void>;
+  #parts: string[] = [];
+  #size = 0;
+
+  constructor(write: (chunk: string) => void | Promise<void>) {
+    this.#write = write;
+  }
+
+  /** A promise to await (inside the transaction) only when a chunk went to a slow writer. */
+  add(text: string): Promise<void> | undefined {
+    this.#parts.push(text);
+    this.#size += text.length;
+    return this.#size >= BACKUP_CHUNK_CHARS ? this.flush() : undefined;
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.#parts.length === 0) return undefined;
+    const chunk = this.#parts.join('');
+    this.#parts = [];
+    this.#size = 0;
+    const written = this.#write(chunk);
+    // Not an IndexedDB request: `waitFor` keeps the transaction open meanwhile.
+    return written ? Dexie.waitFor(written) : undefined;
+  }
+}
+
+/** The backup file as parts of about a megabyte each, for a `Blob` (where no file can be written). */
 export async function exportBackupParts(
   db: PersonaDatabase,
   now: number,
   allowedHosts: readonly string[] = [],
 ): Promise<string[]> {
-  return db.transaction('r', db.tables, async () => {
-    const parts: string[] = [];
-    const head = {
-      format: BACKUP_FORMAT,
-      version: BACKUP_VERSION,
-      exportedAt: new Date(now).toISOString(),
-      schemaVersion: SCHEMA_VERSION,
-    };
-    parts.push(JSON.stringify(head).slice(0, -1));
-    const array = async (name: string, rows: (each: (row: unknown) => void) => Promise<void>) => {
-      parts.push(`,\n${JSON.stringify(name)}:[`);
-      let first = true;
-      await rows((row) => {
-        parts.push(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
-        first = false;
-      });
-      parts.push(']');
-    };
-    await array('conversations', (each) => db.conversations.each(each));
-    await array('messages', (each) => db.messages.each(each));
-    const profile = await db.profile.get(PROFILE_ROW_ID);
-    parts.push(`,\n"profile":${JSON.stringify(profile ?? null)}`);
-    await array('revisions', (each) => db.revisions.orderBy('number').each(each));
-    await array('proposals', (each) => db.proposals.each(each));
-    await array('settings', (each) => db.settings.each(each));
-    await array('customModels', (each) => db.customModels.each(each));
-    parts.push(`,\n"allowedHosts":${JSON.stringify(allowedHosts)}\n}\n`);
-    return parts;
+  const parts: string[] = [];
+  await writeBackup(db, now, allowedHosts, (chunk) => {
+    parts.push(chunk);
   });
-}
-
-/**
- * Replaces everything stored with the backup's rows, all or nothing. The caller reloads the page
- * afterwards: every view and the worker hold state read from the old data.
- */
-export async function importEverything(db: PersonaDatabase, backup: Backup): Promise<void> {
-  await withStorageErrors(() =>
-    db.transaction('rw', db.tables, async () => {
-      await Promise.all(db.tables.map((table) => table.clear()));
-      await db.conversations.bulkAdd(backup.conversations);
-      await db.messages.bulkAdd(backup.messages);
-      if (backup.profile) await db.profile.add(backup.profile);
-      await db.revisions.bulkAdd(backup.revisions);
-      await db.proposals.bulkAdd(backup.proposals);
-      await db.settings.bulkAdd(backup.settings);
-      await db.customModels.bulkAdd(backup.customModels);
-    }),
-  );
+  return parts;
 }
 
 /** Clears every table in one transaction: the app starts as on first run. */
@@ -164,141 +247,416 @@ export async function wipeDatabase(db: PersonaDatabase): Promise<void> {
   );
 }
 
-/** Thrown inside the validators only; `parseBackup` turns it into a result. */
+/** Thrown inside the validators only; the readers turn it into a result or an `AppError`. */
 class BackupError extends Error {}
 
-/** Checks the text and every row; returns a fresh backup holding only known properties. */
+/** The words a refused file is refused with. */
+function refusal(error: unknown): string | null {
+  if (error instanceof BackupError) {
+    return `This backup cannot be imported: ${asSentence(error.message)}`;
+  }
+  if (error instanceof JsonRowError) {
+    if (error.kind === 'too-long') {
+      return `This backup cannot be imported: ${asSentence(error.message)}`;
+    }
+    return error.message;
+  }
+  return null;
+}
+
+const ROW_LIMITS = { maxValueChars: MAX_BACKUP_ROW_CHARS, maxDepth: MAX_IMPORT_DEPTH };
+
+/**
+ * Checks a whole backup held as one string and returns its rows (tests and small files; the
+ * worker streams files with `checkBackupFile` and `importBackupFile`).
+ */
 export function parseBackup(
   text: string,
   /** The ids of the built-in models, which no custom model may take (the caller knows the catalog). */
   builtInModelIds: readonly string[] = [],
-  maxChars = MAX_BACKUP_CHARS,
 ): BackupParse {
-  if (text.length > maxChars) return fail(tooLarge(maxChars));
-  if (jsonDepth(text) > MAX_IMPORT_DEPTH) return fail('The file is nested too deeply.');
-  let root: unknown;
+  const tables: Record<BackupTable, unknown[]> = {
+    conversations: [],
+    messages: [],
+    profile: [],
+    revisions: [],
+    proposals: [],
+    settings: [],
+    customModels: [],
+  };
+  const reader = new BackupReader(new Set(builtInModelIds));
   try {
-    root = JSON.parse(text);
-  } catch {
-    return fail('The file is not valid JSON.');
-  }
-  try {
-    return { ok: true, backup: readBackup(root, new Set(builtInModelIds)) };
+    const splitter = new JsonRowSplitter(reader, ROW_LIMITS);
+    splitter.push(text);
+    splitter.end();
+    const summary = reader.finish();
+    for (const [table, rows] of reader.take()) tables[table].push(...rows);
+    return {
+      ok: true,
+      backup: {
+        format: BACKUP_FORMAT,
+        version: BACKUP_VERSION,
+        exportedAt: summary.exportedAt,
+        schemaVersion: summary.schemaVersion,
+        conversations: tables.conversations as Conversation[],
+        messages: tables.messages as Message[],
+        profile: (tables.profile[0] as ProfileRow | undefined) ?? null,
+        revisions: tables.revisions as ProfileRevision[],
+        proposals: tables.proposals as Proposal[],
+        settings: tables.settings as SettingRow[],
+        customModels: tables.customModels as CustomModel[],
+        allowedHosts: summary.allowedHosts,
+      },
+    };
   } catch (error) {
-    if (error instanceof BackupError) {
-      return fail(`This backup cannot be imported: ${asSentence(error.message)}`);
-    }
-    throw error;
+    const words = refusal(error);
+    if (words === null) throw error;
+    return { ok: false, error: words };
   }
 }
 
-const fail = (error: string): BackupParse => ({ ok: false, error });
+/**
+ * Reads text chunk by chunk through a `BackupReader`, handing the checked rows to `write` after
+ * each chunk, so what is held at once is one chunk, its rows and the ids seen so far. Inside a
+ * transaction `read` and `write` must return Dexie promises (see `writeBackup` for why), and
+ * nothing else is awaited here.
+ */
+async function readBackupStream(
+  read: () => PromiseLike<IteratorResult<string>>,
+  builtInModelIds: readonly string[],
+  write: (batches: [BackupTable, unknown[]][]) => PromiseLike<unknown> | undefined,
+): Promise<BackupSummary> {
+  const reader = new BackupReader(new Set(builtInModelIds));
+  const splitter = new JsonRowSplitter(reader, ROW_LIMITS);
+  for (;;) {
+    const next = await read();
+    if (next.done) break;
+    splitter.push(next.value);
+    const written = write(reader.take());
+    if (written) await written;
+  }
+  splitter.end();
+  const summary = reader.finish();
+  const written = write(reader.take());
+  if (written) await written;
+  return summary;
+}
 
-function readBackup(root: unknown, builtInIds: ReadonlySet<string>): Backup {
-  if (!isPlainObject(root) || ownValue(root, 'format') !== BACKUP_FORMAT) {
+/** Reads and checks a backup file without writing anything (before the user confirms). */
+export async function checkBackupFile(
+  file: Blob,
+  builtInModelIds: readonly string[] = [],
+  chunkBytes = BACKUP_CHUNK_CHARS,
+): Promise<BackupFileCheck> {
+  const chunks = blobTextChunks(file, chunkBytes);
+  try {
+    const summary = await readBackupStream(
+      () => chunks.next(),
+      builtInModelIds,
+      () => undefined,
+    );
+    return { ok: true, summary };
+  } catch (error) {
+    const words = refusal(error);
+    if (words === null) throw error;
+    return { ok: false, error: words };
+  }
+}
+
+/**
+ * Replaces everything stored with a backup file's rows, all or nothing: the tables are cleared and
+ * filled in one transaction while the file is read and checked again (it may have changed since
+ * `checkBackupFile`), a chunk's rows at a time. Reading a file is not an IndexedDB request, so
+ * each read goes through `Dexie.waitFor`, which keeps the transaction open meanwhile.
+ */
+export async function importBackupFile(
+  db: PersonaDatabase,
+  file: Blob,
+  builtInModelIds: readonly string[] = [],
+  chunkBytes = BACKUP_CHUNK_CHARS,
+): Promise<BackupSummary> {
+  const chunks = blobTextChunks(file, chunkBytes);
+  try {
+    return await withStorageErrors(() =>
+      db.transaction('rw', db.tables, async () => {
+        await Dexie.Promise.all(db.tables.map((table) => table.clear()));
+        return readBackupStream(
+          () => Dexie.waitFor(chunks.next()),
+          builtInModelIds,
+          (batches) =>
+            batches.length === 0
+              ? undefined
+              : Dexie.Promise.all(batches.map(([table, rows]) => db.table(table).bulkAdd(rows))),
+        );
+      }),
+    );
+  } catch (error) {
+    const words = refusal(error);
+    if (words === null) throw error;
+    throw new AppError('invalid-request', words);
+  }
+}
+
+const HEADER_KEYS = ['format', 'version', 'exportedAt', 'schemaVersion'] as const;
+const LIST_KEYS = [
+  'conversations',
+  'messages',
+  'revisions',
+  'proposals',
+  'settings',
+  'customModels',
+  'allowedHosts',
+] as const;
+const FILE_KEYS: readonly string[] = [...HEADER_KEYS, ...LIST_KEYS, 'profile'];
+
+/**
+ * Checks a backup file row by row as the splitter hands it over, with every rule of the whole-file
+ * check it replaced: rows are rebuilt by the readers below, ids must be unique, every message's
+ * conversation must be in the file (checked at the end when the message comes first), and the
+ * profile's revision must be the newest. Holds the ids seen, never the rows once drained.
+ */
+class BackupReader implements JsonRowHandler {
+  readonly #builtInIds: ReadonlySet<string>;
+  readonly #seenKeys = new Set<string>();
+  readonly #header = new Map<string, unknown>();
+  #headerChecked = false;
+  #exportedAt = '';
+  #schemaVersion = 0;
+  #pending = new Map<BackupTable, unknown[]>();
+  readonly #rows: Record<BackupTable, number> = {
+    conversations: 0,
+    messages: 0,
+    profile: 0,
+    revisions: 0,
+    proposals: 0,
+    settings: 0,
+    customModels: 0,
+  };
+  readonly #conversationIds = new Set<string>();
+  readonly #messageIds = new Set<string>();
+  /** Conversations messages named before the conversation itself was read: id → first index. */
+  readonly #missingConversations = new Map<string, number>();
+  readonly #revisionIds = new Set<string>();
+  readonly #revisionNumbers = new Set<string>();
+  #newestRevision = 0;
+  #profileRevision: number | null = null;
+  readonly #proposalIds = new Set<string>();
+  readonly #settingKeys = new Set<string>();
+  readonly #customModelIds = new Set<string>();
+  readonly #customModelAddresses = new Set<string>();
+  readonly #allowedHosts: string[] = [];
+  readonly #hostSet = new Set<string>();
+
+  constructor(builtInIds: ReadonlySet<string>) {
+    this.#builtInIds = builtInIds;
+  }
+
+  notAnObject(): void {
     throw new BackupError('it is not a Persona backup file');
   }
-  const version = ownValue(root, 'version');
-  if (typeof version === 'number' && version > BACKUP_VERSION) {
-    throw new BackupError(
-      `it was made by a newer version of Persona (backup version ${String(version)}; this app reads version ${BACKUP_VERSION}). Update Persona and try again`,
-    );
-  }
-  if (version !== BACKUP_VERSION) throw new BackupError('its version is not recognized');
-  const object = record(root, 'the file', [
-    'format',
-    'version',
-    'exportedAt',
-    'schemaVersion',
-    'conversations',
-    'messages',
-    'profile',
-    'revisions',
-    'proposals',
-    'settings',
-    'customModels',
-    'allowedHosts',
-  ]);
-  const exportedAt = string(object, 'exportedAt', 'the file', 64);
-  if (!isIsoDateTime(exportedAt)) {
-    throw new BackupError('the file.exportedAt must be an ISO 8601 date and time');
-  }
-  const schemaVersion = integer(object, 'schemaVersion', 'the file', 1);
-  if (schemaVersion > SCHEMA_VERSION) {
-    throw new BackupError(
-      `it was made by a newer version of Persona (database schema ${schemaVersion}; this app has ${SCHEMA_VERSION}). Update Persona and try again`,
-    );
-  }
 
-  const conversations = list(object, 'conversations', readConversation);
-  unique(conversations, (c) => c.id, 'conversation id');
-  const conversationIds = new Set(conversations.map((c) => c.id));
-  const messages = list(object, 'messages', readMessage);
-  unique(messages, (m) => m.id, 'message id');
-  messages.forEach((message, i) => {
-    if (!conversationIds.has(message.conversationId)) {
-      throw new BackupError(`messages[${i}] belongs to a conversation that is not in the file`);
-    }
-  });
-
-  const profileValue = ownValue(object, 'profile');
-  const profile = profileValue === null ? null : readProfileRow(profileValue);
-  const revisions = list(object, 'revisions', readRevision);
-  unique(revisions, (r) => r.id, 'revision id');
-  unique(revisions, (r) => String(r.number), 'revision number');
-  // The next commit numbers its revision after the profile's: a mismatch would make every later
-  // change collide with a stored revision number, so the profile could never change again.
-  const newest = revisions.reduce((max, r) => Math.max(max, r.number), 0);
-  if ((profile?.revision ?? 0) !== newest) {
-    throw new BackupError(
-      `the profile is at revision ${profile?.revision ?? 0} but the newest revision is ${newest}`,
-    );
-  }
-  const proposals = list(object, 'proposals', readProposal);
-  unique(proposals, (p) => p.id, 'proposal id');
-  const settings = list(object, 'settings', readSetting);
-  unique(settings, (s) => s.key, 'setting');
-  const customModels = list(object, 'customModels', readCustomModel);
-  unique(customModels, (m) => m.id, 'custom model id');
-  // The Models and Lab views list custom and built-in models together by spec id: an id that
-  // repeats, or a built-in's, would show two rows with one key and break the page.
-  customModels.forEach((model, i) => {
-    if (model.spec.id !== model.id) {
-      throw new BackupError(`customModels[${i}].spec.id must be the model's id`);
-    }
-    if (builtInIds.has(model.id)) {
+  #seeKey(key: string): void {
+    if (!FILE_KEYS.includes(key)) {
       throw new BackupError(
-        `customModels[${i}].id ${JSON.stringify(model.id)} is the id of a built-in model`,
+        `the file has an unexpected property ${JSON.stringify(key.slice(0, 40))}`,
       );
     }
-  });
-  unique(
-    customModels,
-    (m) => (m.spec.engine === 'wllama' ? m.spec.url : m.spec.modelUrl),
-    'custom model address',
-  );
-  const allowedHosts = list(object, 'allowedHosts', (value, path) => {
-    if (typeof value !== 'string' || value.length > MAX_URL_LENGTH || !ORIGIN_PATTERN.test(value)) {
-      throw new BackupError(`${path} is not a web origin`);
-    }
-    return value;
-  });
-  unique(allowedHosts, (host) => host, 'allowed host');
+    if (this.#seenKeys.has(key)) throw new BackupError(`the file has ${key} twice`);
+    this.#seenKeys.add(key);
+    if (!(HEADER_KEYS as readonly string[]).includes(key)) this.#checkHeader();
+  }
 
-  return {
-    format: BACKUP_FORMAT,
-    version: BACKUP_VERSION,
-    exportedAt,
-    schemaVersion,
-    conversations,
-    messages,
-    profile,
-    revisions,
-    proposals,
-    settings,
-    customModels,
-    allowedHosts,
-  };
+  member(key: string, value: unknown): void {
+    this.#seeKey(key);
+    if ((HEADER_KEYS as readonly string[]).includes(key)) {
+      this.#header.set(key, value);
+      // A wrong format or a newer version is said first, as soon as it is read.
+      if (key === 'format' && value !== BACKUP_FORMAT) {
+        throw new BackupError('it is not a Persona backup file');
+      }
+      if (key === 'version' && typeof value === 'number' && value > BACKUP_VERSION) {
+        this.#checkHeader();
+      }
+      return;
+    }
+    if (key === 'profile') {
+      if (value === null) return;
+      const row = readProfileRow(value);
+      this.#profileRevision = row.revision;
+      this.#add('profile', row);
+      return;
+    }
+    throw new BackupError(`${key} must be a list`);
+  }
+
+  arrayStart(key: string): void {
+    this.#seeKey(key);
+    if (key === 'profile') throw new BackupError('profile must be an object');
+    if ((HEADER_KEYS as readonly string[]).includes(key)) {
+      // No header value is a list: the header check says which one is wrong.
+      this.#header.set(key, []);
+      this.#checkHeader();
+    }
+  }
+
+  arrayEnd(): void {
+    // Nothing: the checks that need a whole list run in `finish`.
+  }
+
+  row(key: string, index: number, value: unknown): void {
+    const path = `${key}[${index}]`;
+    switch (key) {
+      case 'conversations': {
+        const conversation = readConversation(value, path);
+        once(this.#conversationIds, conversation.id, 'conversation id');
+        this.#add(key, conversation);
+        return;
+      }
+      case 'messages': {
+        const message = readMessage(value, path);
+        once(this.#messageIds, message.id, 'message id');
+        if (
+          !this.#conversationIds.has(message.conversationId) &&
+          !this.#missingConversations.has(message.conversationId)
+        ) {
+          this.#missingConversations.set(message.conversationId, index);
+        }
+        this.#add(key, message);
+        return;
+      }
+      case 'revisions': {
+        const revision = readRevision(value, path);
+        once(this.#revisionIds, revision.id, 'revision id');
+        once(this.#revisionNumbers, String(revision.number), 'revision number');
+        this.#newestRevision = Math.max(this.#newestRevision, revision.number);
+        this.#add(key, revision);
+        return;
+      }
+      case 'proposals': {
+        const proposal = readProposal(value, path);
+        once(this.#proposalIds, proposal.id, 'proposal id');
+        this.#add(key, proposal);
+        return;
+      }
+      case 'settings': {
+        const setting = readSetting(value, path);
+        once(this.#settingKeys, setting.key, 'setting');
+        this.#add(key, setting);
+        return;
+      }
+      case 'customModels': {
+        const model = readCustomModel(value, path);
+        once(this.#customModelIds, model.id, 'custom model id');
+        // The Models and Lab views list custom and built-in models together by spec id: an id
+        // that repeats, or a built-in's, would show two rows with one key and break the page.
+        if (model.spec.id !== model.id) {
+          throw new BackupError(`${path}.spec.id must be the model's id`);
+        }
+        if (this.#builtInIds.has(model.id)) {
+          throw new BackupError(
+            `${path}.id ${JSON.stringify(model.id)} is the id of a built-in model`,
+          );
+        }
+        const address = model.spec.engine === 'wllama' ? model.spec.url : model.spec.modelUrl;
+        once(this.#customModelAddresses, address, 'custom model address');
+        this.#add(key, model);
+        return;
+      }
+      case 'allowedHosts': {
+        if (
+          typeof value !== 'string' ||
+          value.length > MAX_URL_LENGTH ||
+          !ORIGIN_PATTERN.test(value)
+        ) {
+          throw new BackupError(`${path} is not a web origin`);
+        }
+        once(this.#hostSet, value, 'allowed host');
+        if (this.#allowedHosts.length >= MAX_ALLOWED_HOSTS) {
+          throw new BackupError(`allowedHosts has more than ${MAX_ALLOWED_HOSTS} entries`);
+        }
+        this.#allowedHosts.push(value);
+        return;
+      }
+    }
+  }
+
+  #add(table: BackupTable, row: unknown): void {
+    this.#rows[table]++;
+    const rows = this.#pending.get(table);
+    if (rows) rows.push(row);
+    else this.#pending.set(table, [row]);
+  }
+
+  /** The rows checked since the last call, by table, in file order; forgets them. */
+  take(): [BackupTable, unknown[]][] {
+    const pending = [...this.#pending];
+    this.#pending = new Map();
+    return pending;
+  }
+
+  /** The format, version, export time and schema, in the order the whole-file check said them. */
+  #checkHeader(): void {
+    if (this.#headerChecked) return;
+    this.#headerChecked = true;
+    if (this.#header.get('format') !== BACKUP_FORMAT) {
+      throw new BackupError('it is not a Persona backup file');
+    }
+    const version = this.#header.get('version');
+    if (typeof version === 'number' && version > BACKUP_VERSION) {
+      throw new BackupError(
+        `it was made by a newer version of Persona (backup version ${String(version)}; this app reads version ${BACKUP_VERSION}). Update Persona and try again`,
+      );
+    }
+    if (version !== BACKUP_VERSION) throw new BackupError('its version is not recognized');
+    const header = Object.fromEntries(this.#header);
+    const exportedAt = string(header, 'exportedAt', 'the file', 64);
+    if (!isIsoDateTime(exportedAt)) {
+      throw new BackupError('the file.exportedAt must be an ISO 8601 date and time');
+    }
+    const schemaVersion = integer(header, 'schemaVersion', 'the file', 1);
+    if (schemaVersion > SCHEMA_VERSION) {
+      throw new BackupError(
+        `it was made by a newer version of Persona (database schema ${schemaVersion}; this app has ${SCHEMA_VERSION}). Update Persona and try again`,
+      );
+    }
+    this.#exportedAt = exportedAt;
+    this.#schemaVersion = schemaVersion;
+  }
+
+  /** The checks that need the whole file; call after the splitter's `end`. */
+  finish(): BackupSummary {
+    this.#checkHeader();
+    for (const key of LIST_KEYS) {
+      if (!this.#seenKeys.has(key)) throw new BackupError(`${key} must be a list`);
+    }
+    if (!this.#seenKeys.has('profile')) throw new BackupError('profile must be an object');
+    for (const [conversationId, index] of this.#missingConversations) {
+      if (!this.#conversationIds.has(conversationId)) {
+        throw new BackupError(
+          `messages[${index}] belongs to a conversation that is not in the file`,
+        );
+      }
+    }
+    // The next commit numbers its revision after the profile's: a mismatch would make every later
+    // change collide with a stored revision number, so the profile could never change again.
+    const profileRevision = this.#profileRevision ?? 0;
+    if (profileRevision !== this.#newestRevision) {
+      throw new BackupError(
+        `the profile is at revision ${profileRevision} but the newest revision is ${this.#newestRevision}`,
+      );
+    }
+    return {
+      exportedAt: this.#exportedAt,
+      schemaVersion: this.#schemaVersion,
+      rows: { ...this.#rows },
+      allowedHosts: [...this.#allowedHosts],
+    };
+  }
+}
+
+function once(seen: Set<string>, key: string, what: string): void {
+  if (seen.has(key)) throw new BackupError(`the ${what} ${JSON.stringify(key)} appears twice`);
+  seen.add(key);
 }
 
 /** A plain object whose own keys are all known: anything else (`__proto__` too) is refused. */
@@ -322,15 +680,6 @@ function list<T>(
   const value = ownValue(object, key);
   if (!Array.isArray(value)) throw new BackupError(`${key} must be a list`);
   return value.map((item, i) => read(item, `${key}[${i}]`));
-}
-
-function unique<T>(items: readonly T[], keyOf: (item: T) => string, what: string): void {
-  const seen = new Set<string>();
-  for (const item of items) {
-    const key = keyOf(item);
-    if (seen.has(key)) throw new BackupError(`the ${what} ${JSON.stringify(key)} appears twice`);
-    seen.add(key);
-  }
 }
 
 function string(object: object, key: string, path: string, maxLength: number): string {

@@ -125,15 +125,19 @@ export {
 } from './evidence';
 export { markConversationsProcessed, type ProcessedConversation } from './learned-until';
 export {
+  BACKUP_CHUNK_CHARS,
   BACKUP_FORMAT,
   BACKUP_VERSION,
+  checkBackupFile,
   exportBackupParts,
-  importEverything,
-  MAX_BACKUP_CHARS,
+  importBackupFile,
+  MAX_BACKUP_ROW_CHARS,
   parseBackup,
-  tooLarge,
   wipeDatabase,
+  writeBackup,
   type Backup,
+  type BackupFileCheck,
   type BackupParse,
+  type BackupSummary,
 } from './backup';
 export { LARGEST_CONVERSATIONS, measureStoredData } from './storage-usage';

@@ -4,6 +4,7 @@
  * `data.eraseDatabases`), the only writer of IndexedDB; what lives outside it (allowed hosts in
  * localStorage, model files in Cache Storage and the origin-private file system) is handled here.
  */
+import * as Comlink from 'comlink';
 import type { DataApi } from '../worker/contract';
 import { setUserAllowedHosts, userAllowedHosts } from './allowed-hosts';
 import { isAppShellCache } from './app-shell-cache';
@@ -19,7 +20,20 @@ export interface WorkerBeforeReplace {
 
 /** The worker, as far as a backup download needs it. */
 export interface BackupSource {
-  readonly api: { data: Pick<DataApi, 'exportBackup'> };
+  readonly api: { data: Pick<DataApi, 'exportBackup' | 'exportBackupTo'> };
+}
+
+/** The part of the File System Access API the export uses (Chromium; not in TypeScript's DOM). */
+interface SaveFilePicker {
+  (options: {
+    suggestedName: string;
+    types: { description: string; accept: Record<string, string[]> }[];
+  }): Promise<{ createWritable(): Promise<FileSystemWritableFileStream> }>;
+}
+
+function savePicker(): SaveFilePicker | null {
+  const picker = (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  return typeof picker === 'function' ? (picker.bind(globalThis) as SaveFilePicker) : null;
 }
 
 /**
@@ -42,16 +56,47 @@ async function withWorkersQuiet(worker: WorkerBeforeReplace, work: () => Promise
 }
 
 /**
- * Downloads everything as `persona-backup-YYYY-MM-DD.json`. The worker builds the file, row by
- * row, off the main thread; the page only hands the Blob to the browser.
+ * Saves everything as `persona-backup-YYYY-MM-DD.json`. Where the browser can write a file the
+ * user picks (`showSaveFilePicker`, Chromium), the worker hands the file over chunk by chunk and
+ * each is written to disk before the next is made, so neither thread holds it whole (issue 11).
+ * The picker needs the click's user activation, so it is asked for before anything is awaited.
+ * Elsewhere the worker builds a Blob of parts and the browser downloads it.
  */
 export async function downloadBackup(worker: BackupSource): Promise<void> {
-  const now = Date.now();
-  const blob = await worker.api.data.exportBackup([...userAllowedHosts()]);
+  const name = `persona-backup-${new Date().toISOString().slice(0, 10)}.json`;
+  const hosts = [...userAllowedHosts()];
+  const picker = savePicker();
+  if (picker) {
+    let handle: Awaited<ReturnType<SaveFilePicker>>;
+    try {
+      handle = await picker({
+        suggestedName: name,
+        types: [{ description: 'Persona backup', accept: { 'application/json': ['.json'] } }],
+      });
+    } catch (error) {
+      // The user closed the picker: nothing to save, and nothing went wrong.
+      if (error instanceof DOMException && error.name === 'AbortError') return;
+      throw error;
+    }
+    const file = await handle.createWritable();
+    try {
+      await worker.api.data.exportBackupTo(
+        hosts,
+        Comlink.proxy((chunk: string) => file.write(chunk)),
+      );
+      await file.close();
+    } catch (error) {
+      // Leaves the file as it was rather than half written.
+      await file.abort().catch(() => undefined);
+      throw error;
+    }
+    return;
+  }
+  const blob = await worker.api.data.exportBackup(hosts);
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = `persona-backup-${new Date(now).toISOString().slice(0, 10)}.json`;
+  link.download = name;
   link.click();
   URL.revokeObjectURL(url);
 }

@@ -17,17 +17,13 @@ import {
   addCustomModel,
   createConversation,
   deleteConversation,
-  exportBackupParts,
   finishReply,
   getAllSettings,
   getConversation,
   getProfile,
-  importEverything,
   markInterruptedReplies,
   readConversationTail,
   measureStoredData,
-  MAX_BACKUP_CHARS,
-  parseBackup,
   prepareRegenerate,
   removeCustomModel,
   renameConversation,
@@ -35,14 +31,13 @@ import {
   sendUserMessage,
   setSetting,
   setSettings,
-  tooLarge,
   wipeDatabase,
-  type Backup,
   type PersonaDatabase,
 } from '../db';
 import { probeDevice } from '../engine/device';
 import type { ChatMessage, Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import { openLabDatabase, wipeLabDatabase, type LabDatabase } from '../db/lab';
+import { BackupFiles } from './backup-files';
 import { EngineLease, type Lease } from './engine-lease';
 import { LabRunner } from './lab-runner';
 import { replyLockName } from './lock-names';
@@ -165,8 +160,8 @@ export class Assistant implements AssistantApi {
   readonly #optimizer: ProfileOptimizer;
   readonly #profileEditor: ProfileEditor;
   readonly #lab: LabRunner;
-  /** A backup file read and checked, waiting for the user to confirm its import. */
-  #checkedBackup: { token: string; backup: Backup } | null = null;
+  /** Writes backup files and keeps the one checked until the user confirms its import. */
+  #backups: BackupFiles | null = null;
   /** The conversation on screen, as the page last said: its session has not ended. */
   #activeConversationId: string | null = null;
   /**
@@ -392,31 +387,15 @@ export class Assistant implements AssistantApi {
       maintenance?.release();
     },
     measure: () => measureStoredData(this.#deps.db),
-    exportBackup: async (allowedHosts) =>
-      new Blob(await exportBackupParts(this.#deps.db, this.#deps.clock(), allowedHosts), {
-        type: 'application/json',
-      }),
-    checkBackup: async (file, builtInModelIds) => {
-      if (file.size > MAX_BACKUP_CHARS * 4) return { ok: false, error: tooLarge() };
-      const parsed = parseBackup(await file.text(), builtInModelIds);
-      if (!parsed.ok) return parsed;
-      const token = crypto.randomUUID();
-      // One at a time: a file chosen again replaces the one not yet imported.
-      this.#checkedBackup = { token, backup: parsed.backup };
-      return { ok: true, token, conversations: parsed.backup.conversations.length };
-    },
+    exportBackup: (allowedHosts) => this.#backupFiles().exportBlob(allowedHosts),
+    exportBackupTo: (allowedHosts, write) => this.#backupFiles().exportTo(allowedHosts, write),
+    checkBackup: (file, builtInModelIds) => this.#backupFiles().check(file, builtInModelIds),
     importBackup: async (token) => {
       this.#refuseUnlessQuiesced();
-      const checked = this.#checkedBackup;
-      if (checked?.token !== token) {
-        throw new AppError('invalid-request', 'Choose the backup file again: it was not kept.');
-      }
-      await importEverything(this.#deps.db, checked.backup);
-      this.#checkedBackup = null;
-      return checked.backup.allowedHosts;
+      return this.#backupFiles().import(token);
     },
     discardBackup: (token) => {
-      if (this.#checkedBackup?.token === token) this.#checkedBackup = null;
+      this.#backupFiles().discard(token);
       return Promise.resolve();
     },
     eraseDatabases: async () => {
@@ -487,6 +466,10 @@ export class Assistant implements AssistantApi {
       if (this.#prompts.size <= PROMPTS_KEPT) break;
       this.#prompts.delete(oldest);
     }
+  }
+
+  #backupFiles(): BackupFiles {
+    return (this.#backups ??= new BackupFiles(this.#deps.db, this.#deps.clock));
   }
 
   /** Replacing the data while a reply or an update could still write would mix old and new. */

@@ -222,19 +222,25 @@ export interface DataApi {
    * `allowedHosts` are the page's (localStorage), written into the file with the rest.
    */
   exportBackup(allowedHosts: string[]): Promise<Blob>;
+  /**
+   * The same file, handed to `write` (a `Comlink.proxy` on the page, writing to the file the user
+   * chose) in chunks of about a megabyte, each awaited, so no side holds the whole file.
+   */
+  exportBackupTo(allowedHosts: string[], write: (chunk: string) => Promise<void>): Promise<void>;
   /** How much each kind of data takes, measured here so the page never walks every row. */
   measure(): Promise<StoredDataUsage>;
   /** Takes work again, after an import or erase that failed and changed nothing. */
   resume(): Promise<void>;
   /**
-   * Reads and checks a backup file here, off the page's thread (a history of 100,000 messages is
-   * about 89 MB). A good one is held under `token` for `importBackup` or `discardBackup`.
+   * Reads and checks a backup file here, off the page's thread and in pieces (a history of 100,000
+   * messages is about 89 MB; a file of any size is read). A good one is held, as the file not its
+   * contents, under `token` for `importBackup` or `discardBackup`.
    * `builtInModelIds`: the catalog's ids, which no custom model in the file may take.
    */
   checkBackup(file: Blob, builtInModelIds: string[]): Promise<BackupCheck>;
   /**
-   * Replaces everything with the checked backup, in one transaction: all of it or, when it fails,
-   * nothing. Only between `quiesce` and a reload. Returns the file's allowed model hosts, which
+   * Replaces everything with the checked backup, in one transaction that reads the file again
+   * and checks every row as it writes: all of it or, when it fails, nothing. Only between `quiesce` and a reload. Returns the file's allowed model hosts, which
    * the page keeps (localStorage).
    */
   importBackup(token: string): Promise<string[]>;

@@ -5,12 +5,12 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BACKUP_CHUNK_CHARS,
   BACKUP_VERSION,
   exportBackupParts,
-  importEverything,
-  MAX_BACKUP_CHARS,
+  importBackupFile,
+  MAX_BACKUP_ROW_CHARS,
   parseBackup,
-  tooLarge,
   PROFILE_ROW_ID,
   wipeDatabase,
   type Backup,
@@ -136,12 +136,23 @@ async function exported(): Promise<{ db: PersonaDatabase; backup: Backup; text: 
 }
 
 describe('exportBackupParts (issue 11)', () => {
-  it('writes the file row by row, never as one string', async () => {
+  it('writes the file in chunks of about a megabyte, one row per line, never as one string', async () => {
     const db = await seeded();
+    const [conversation] = await db.conversations.toArray();
+    const content = 'ü'.repeat(300_000);
+    await db.messages.bulkAdd(
+      Array.from({ length: 10 }, () =>
+        makeMessage({ conversationId: conversation?.id ?? '', content }),
+      ),
+    );
     const parts = await exportBackupParts(db, NOW);
-    // One part per message, not one string for the whole file.
-    expect(parts.length).toBeGreaterThan((await db.messages.count()) + 1);
-    expect(parsed(await new Blob(parts).text()).messages).toHaveLength(await db.messages.count());
+    expect(parts.length).toBeGreaterThan(2);
+    for (const part of parts) expect(part.length).toBeLessThan(BACKUP_CHUNK_CHARS + 400_000);
+    const text = await new Blob(parts).text();
+    expect(parsed(text).messages).toHaveLength(await db.messages.count());
+    // Each message on a line of its own: a reader can split rows without a JSON library.
+    const lines = text.split('\n');
+    expect(lines.filter((line) => line.includes('"role":'))).toHaveLength(12);
   });
 
   it('writes an empty database as a backup that imports', async () => {
@@ -150,18 +161,17 @@ describe('exportBackupParts (issue 11)', () => {
   });
 });
 
-describe('exportBackupParts and importEverything', () => {
+describe('exportBackupParts and importBackupFile', () => {
   it('round trips every table exactly, jobs left out', async () => {
     const { db, text } = await exported();
     const before = await snapshot(db);
     const target = database();
     await target.jobs.add({ ...(before.jobs?.[0] as object), id: 'other' } as never);
-    const backup = parsed(text);
-    expect(backup.allowedHosts).toEqual(['http://127.0.0.1:4174']);
-    await importEverything(target, backup);
+    const summary = await importBackupFile(target, new Blob([text]));
+    expect(summary.allowedHosts).toEqual(['http://127.0.0.1:4174']);
     expect(await snapshot(target)).toEqual({ ...before, jobs: [] });
     // And a second export reads the same rows back.
-    const again = await exportText(target, backup.allowedHosts);
+    const again = await exportText(target, summary.allowedHosts);
     expect(JSON.parse(again)).toEqual(JSON.parse(text));
   });
 
@@ -169,7 +179,7 @@ describe('exportBackupParts and importEverything', () => {
     const { text } = await exported();
     const target = database();
     await target.conversations.add(makeConversation({ title: 'Old' }));
-    await importEverything(target, parsed(text));
+    await importBackupFile(target, new Blob([text]));
     expect((await target.conversations.toArray()).map((c) => c.title)).toEqual(['Moving']);
   });
 
@@ -177,11 +187,14 @@ describe('exportBackupParts and importEverything', () => {
     const { backup } = await exported();
     const target = await seeded();
     const before = await snapshot(target);
-    // Two messages with one id: the tables are already cleared when the second bulkAdd fails.
+    // Two messages with one id: the tables are already cleared and the conversations written
+    // when the second message is refused (more cases in backup-stream.test.ts).
     const [message] = backup.messages;
     if (!message) throw new Error('seed has messages');
     const broken: Backup = { ...backup, messages: [message, message] };
-    await expect(importEverything(target, broken)).rejects.toThrow();
+    await expect(importBackupFile(target, new Blob([JSON.stringify(broken)]))).rejects.toThrow(
+      /appears twice/,
+    );
     expect(await snapshot(target)).toEqual(before);
   });
 
@@ -223,12 +236,13 @@ describe('parseBackup refuses hostile files', () => {
     expect(error).toMatch(/newer version of Persona/);
   });
 
-  it('an oversized file', () => {
-    // The real limit is 400 million characters; the check is the same at any limit.
-    const text = ' '.repeat(1001);
-    expect(parseBackup(text, [], 1000)).toEqual({ ok: false, error: tooLarge(1000) });
-    expect(tooLarge()).toBe('The file is too large (more than 400 million characters).');
-    expect(MAX_BACKUP_CHARS).toBeGreaterThan(89_000_000);
+  it('an oversized row, with its path; the file as a whole has no limit (issue 11)', async () => {
+    const error = await refused((file) => {
+      first(file, 'messages').content = 'x'.repeat(MAX_BACKUP_ROW_CHARS);
+    });
+    expect(error).toBe(
+      `This backup cannot be imported: messages[0] is longer than ${MAX_BACKUP_ROW_CHARS} characters.`,
+    );
   });
 
   it('a depth bomb', async () => {

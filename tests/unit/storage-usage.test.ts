@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { serializedBytes } from '../../src/core/storage/usage';
 import { measureStoredData, setSetting } from '../../src/db';
-import { freshDatabase, seedConversation } from './factories';
+import { freshDatabase, makeConversation, makeMessage, seedConversation } from './factories';
 
 describe('serializedBytes', () => {
   it('counts UTF-8 bytes of the JSON, not characters', () => {
@@ -76,5 +76,48 @@ describe('measureStoredData', () => {
     const usage = await measureStoredData(db, 2);
     expect(usage.largestConversations.map((c) => c.title)).toEqual(['Size 3000', 'Size 500']);
     expect(usage.tables.find((t) => t.table === 'conversations')?.rows).toBe(4);
+  });
+});
+
+describe('measureStoredData on a large history (issue 11)', () => {
+  it('counts every row exactly, weighs large tables from a sample and the largest conversations exactly', async () => {
+    const db = freshDatabase();
+    const conversations = Array.from({ length: 40 }, (_, i) =>
+      makeConversation({ title: `Conversation ${i}` }),
+    );
+    await db.conversations.bulkAdd(conversations);
+    // 3,000 messages of varied length, and one conversation of 40 far longer ones.
+    const messages = Array.from({ length: 3000 }, (_, i) =>
+      makeMessage({
+        conversationId: conversations[i % 39]?.id ?? '',
+        content: 'w'.repeat(50 + ((i * 37) % 900)),
+      }),
+    );
+    const heavy = conversations[39];
+    if (!heavy) throw new Error('seeded');
+    messages.push(
+      ...Array.from({ length: 40 }, () =>
+        makeMessage({ conversationId: heavy.id, content: 'h'.repeat(5_000) }),
+      ),
+    );
+    await db.messages.bulkAdd(messages);
+
+    const usage = await measureStoredData(db, 3);
+    const table = usage.tables.find((t) => t.table === 'messages');
+    expect(table?.rows).toBe(3040);
+    const exact = messages.reduce((sum, m) => sum + serializedBytes(m), 0);
+    expect(usage.estimated).toBe(true);
+    expect(Math.abs((table?.bytes ?? 0) - exact) / exact).toBeLessThan(0.1);
+    const exactOf = (id: string) =>
+      serializedBytes(conversations.find((c) => c.id === id)) +
+      messages.filter((m) => m.conversationId === id).reduce((s, m) => s + serializedBytes(m), 0);
+    const [first, ...rest] = usage.largestConversations;
+    expect([first?.title, first?.messages, first?.bytes]).toEqual([
+      'Conversation 39',
+      40,
+      exactOf(heavy.id),
+    ]);
+    for (const conversation of rest) expect(conversation.bytes).toBe(exactOf(conversation.id));
+    expect(rest.map((c) => c.messages)).toEqual([77, 77]);
   });
 });

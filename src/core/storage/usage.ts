@@ -6,6 +6,9 @@
 
 const encoder = new TextEncoder();
 
+/** The name of the page's user timing of the worker's measurement (`data.measure`). */
+export const STORED_DATA_MEASURE = 'persona: measure stored data';
+
 /** UTF-8 bytes of a value's JSON; 0 for a value JSON cannot represent. */
 export function serializedBytes(value: unknown): number {
   const json = JSON.stringify(value) as string | undefined;
@@ -31,38 +34,6 @@ export interface StoredDataUsage {
   /** The largest conversations, largest first. */
   largestConversations: ConversationUsage[];
   totalBytes: number;
-}
-
-/** Adds up rows per key as they are read, so no table has to be held in memory whole. */
-export class UsageCounter {
-  readonly #tables = new Map<string, TableUsage>();
-  readonly #conversations = new Map<string, ConversationUsage>();
-
-  addRow(table: string, row: unknown): number {
-    const bytes = serializedBytes(row);
-    const usage = this.#tables.get(table) ?? { table, rows: 0, bytes: 0 };
-    usage.rows++;
-    usage.bytes += bytes;
-    this.#tables.set(table, usage);
-    return bytes;
-  }
-
-  addToConversation(id: string, bytes: number, part: { title?: string; message?: boolean }): void {
-    const usage = this.#conversations.get(id) ?? { id, title: '', messages: 0, bytes: 0 };
-    usage.bytes += bytes;
-    if (part.title !== undefined) usage.title = part.title;
-    if (part.message) usage.messages++;
-    this.#conversations.set(id, usage);
-  }
-
-  result(tables: readonly string[], largest: number): StoredDataUsage {
-    const byTable = tables.map((table) => this.#tables.get(table) ?? { table, rows: 0, bytes: 0 });
-    return {
-      tables: byTable,
-      largestConversations: [...this.#conversations.values()]
-        .sort((a, b) => b.bytes - a.bytes || a.title.localeCompare(b.title))
-        .slice(0, largest),
-      totalBytes: byTable.reduce((sum, t) => sum + t.bytes, 0),
-    };
-  }
+  /** Whether some figure was estimated from a sample of rows rather than every row. */
+  estimated: boolean;
 }

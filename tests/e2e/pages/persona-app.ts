@@ -1,4 +1,4 @@
-import { expect, type Dialog, type Locator, type Page } from '@playwright/test';
+import { expect, type Dialog, type Download, type Locator, type Page } from '@playwright/test';
 import { MODEL_SERVER } from '../ports';
 
 /** The app as a user sees it: methods are named for what the user does. */
@@ -381,17 +381,60 @@ export class PersonaApp {
     await expect(this.yourData).toBeVisible();
   }
 
-  /** Exports everything and returns the downloaded file's name and text. */
+  /**
+   * Exports everything as a download and returns the file's name and text. Chromium's save picker
+   * (`showSaveFilePicker`, which the app prefers) cannot be answered by a test, so the page is told
+   * it has none and takes the download path, as other browsers do.
+   */
   async exportEverything(): Promise<{ name: string; text: string }> {
-    await this.openPrivacy();
-    const [download] = await Promise.all([
-      this.page.waitForEvent('download'),
-      this.yourData.getByRole('button', { name: 'Export everything' }).click(),
-    ]);
+    const download = await this.#downloadBackup();
     const stream = await download.createReadStream();
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     return { name: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  /** Exports everything as a download into `path` (for files too large to hold as text). */
+  async exportEverythingTo(path: string): Promise<string> {
+    const download = await this.#downloadBackup();
+    await download.saveAs(path);
+    return download.suggestedFilename();
+  }
+
+  async #downloadBackup(): Promise<Download> {
+    await this.openPrivacy();
+    await this.page.evaluate(() => {
+      Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
+    });
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download', { timeout: 5 * 60_000 }),
+      this.yourData.getByRole('button', { name: 'Export everything' }).click(),
+    ]);
+    return download;
+  }
+
+  /**
+   * Imports the backup file at `path` (Playwright takes files past 50 MB by path only), accepting
+   * the question; the page reloads into the imported data.
+   */
+  async importBackupFile(path: string, { timeout = 5 * 60_000 } = {}): Promise<string[]> {
+    await this.openPrivacy();
+    const shown: string[] = [];
+    const answer = (dialog: Dialog) => {
+      shown.push(dialog.message());
+      void dialog.accept();
+    };
+    this.page.on('dialog', answer);
+    try {
+      await Promise.all([
+        this.page.waitForEvent('load', { timeout }),
+        this.yourData.getByLabel('Import a backup file').setInputFiles(path),
+      ]);
+      await expect(this.page.getByRole('heading', { name: 'Persona' })).toBeVisible();
+    } finally {
+      this.page.off('dialog', answer);
+    }
+    return shown;
   }
 
   /**
