@@ -1,14 +1,9 @@
 import * as Comlink from 'comlink';
 import { AppError } from '../core/errors';
 import type { ChatMessage } from '../engine/engine';
-import {
-  fieldsLearnedOnlyFrom,
-  listConversations,
-  type Conversation,
-  type Message,
-  type PersonaDatabase,
-} from '../db';
+import type { Conversation, Message } from '../db';
 import type { AssistantClient } from './assistant-client';
+import type { ChatReads } from './database-reads';
 import { LiveValue } from './live-query.svelte';
 import { MessageWindow } from './message-window.svelte';
 
@@ -19,7 +14,7 @@ export interface Streaming {
 
 /** Conversations, the open one's messages, and the reply being streamed into it. */
 export class ChatState {
-  readonly #db: PersonaDatabase;
+  readonly #reads: ChatReads;
   readonly #client: AssistantClient;
   readonly #onEngineError: (error: AppError) => void;
   readonly conversations: LiveValue<Conversation[]>;
@@ -41,15 +36,11 @@ export class ChatState {
   forgetFields: (fields: { section: string; key: string }[]) => Promise<void> = () =>
     Promise.resolve();
 
-  constructor(
-    db: PersonaDatabase,
-    client: AssistantClient,
-    onEngineError: (error: AppError) => void,
-  ) {
-    this.#db = db;
+  constructor(reads: ChatReads, client: AssistantClient, onEngineError: (error: AppError) => void) {
+    this.#reads = reads;
     this.#client = client;
     this.#onEngineError = onEngineError;
-    this.conversations = new LiveValue(() => listConversations(db), []);
+    this.conversations = new LiveValue(() => reads.conversations(), []);
   }
 
   get activeId(): string | null {
@@ -137,7 +128,7 @@ export class ChatState {
     if (conversationId === this.#activeId) return;
     this.#messages?.stop();
     this.#activeId = conversationId;
-    this.#messages = conversationId ? new MessageWindow(this.#db, conversationId, around) : null;
+    this.#messages = conversationId ? new MessageWindow(this.#reads, conversationId, around) : null;
     void this.#client.api.conversations.setActive(conversationId).catch(() => undefined);
   }
 
@@ -164,7 +155,7 @@ export class ChatState {
   async remove(conversationId: string): Promise<void> {
     if (conversationId === this.#activeId && this.#generating) await this.stop();
     // Asked before deleting: afterwards the evidence that ties fields to it is gone.
-    const learnedOnlyHere = await fieldsLearnedOnlyFrom(this.#db, conversationId);
+    const learnedOnlyHere = await this.#reads.fieldsLearnedOnlyFrom(conversationId);
     const forget = learnedOnlyHere.length > 0 ? await this.confirmForget(learnedOnlyHere) : [];
     await this.#guard(() => this.#client.api.conversations.remove(conversationId));
     if (forget.length > 0) await this.forgetFields(forget);

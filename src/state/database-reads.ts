@@ -7,14 +7,24 @@
 import type { ProfileRevision } from '../core/profile/types';
 import type { BenchPersonaResult, BenchRun, BenchSession } from '../core/bench/types';
 import {
+  fieldsLearnedOnlyFrom,
+  getMessage,
+  listConversations,
+  listMessagesAfter,
+  listMessagesBefore,
+  listMessagesInRange,
+  listNewestMessages,
   getAllSettings,
   getProfile,
   listCustomModels,
   listJobs,
   listPendingProposals,
   listRevisions,
+  type Conversation,
   type CurrentProfile,
   type CustomModel,
+  type FieldRef,
+  type Message,
   type Job,
   type PersonaDatabase,
   type Proposal,
@@ -48,6 +58,35 @@ export function personaReads(db: PersonaDatabase): PersonaReads {
     pendingProposals: () => listPendingProposals(db),
     recentJobs: (limit) => listJobs(db, { limit }),
     customModels: () => listCustomModels(db),
+  };
+}
+
+/** Pages of one conversation, by its `[conversationId+createdAt]` index (issue 11). */
+export interface MessageReads {
+  message(id: string): Promise<Message | undefined>;
+  newest(conversationId: string, limit: number): Promise<Message[]>;
+  before(conversationId: string, createdAt: number, limit: number): Promise<Message[]>;
+  after(conversationId: string, createdAt: number, limit: number): Promise<Message[]>;
+  inRange(conversationId: string, from: number, to: number | null): Promise<Message[]>;
+}
+
+/** The conversation list, the open conversation's pages, and what only one conversation taught. */
+export interface ChatReads extends MessageReads {
+  conversations(): Promise<Conversation[]>;
+  fieldsLearnedOnlyFrom(conversationId: string): Promise<FieldRef[]>;
+}
+
+export function chatReads(db: PersonaDatabase): ChatReads {
+  return {
+    conversations: () => listConversations(db),
+    fieldsLearnedOnlyFrom: (conversationId) => fieldsLearnedOnlyFrom(db, conversationId),
+    message: (id) => getMessage(db, id),
+    newest: (conversationId, limit) => listNewestMessages(db, conversationId, limit),
+    before: (conversationId, createdAt, limit) =>
+      listMessagesBefore(db, conversationId, createdAt, limit),
+    after: (conversationId, createdAt, limit) =>
+      listMessagesAfter(db, conversationId, createdAt, limit),
+    inRange: (conversationId, from, to) => listMessagesInRange(db, conversationId, from, to),
   };
 }
 

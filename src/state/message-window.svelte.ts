@@ -1,13 +1,6 @@
 import { liveQuery } from 'dexie';
-import {
-  getMessage,
-  listMessagesAfter,
-  listMessagesBefore,
-  listMessagesInRange,
-  listNewestMessages,
-  type Message,
-  type PersonaDatabase,
-} from '../db';
+import type { Message } from '../db';
+import type { MessageReads } from './database-reads';
 import { keepUnchangedRows } from './stable-rows';
 
 /** Messages read at a time: a few screens' worth, so a page is read in a few milliseconds. */
@@ -38,7 +31,7 @@ interface Page {
  */
 export class MessageWindow {
   readonly conversationId: string;
-  readonly #db: PersonaDatabase;
+  readonly #reads: MessageReads;
   #rows = $state.raw<Message[]>([]);
   #hasOlder = $state(false);
   #hasNewer = $state(false);
@@ -52,8 +45,8 @@ export class MessageWindow {
   #stopped = false;
 
   /** `around`: a message to open the conversation at, instead of its newest page. */
-  constructor(db: PersonaDatabase, conversationId: string, around?: string) {
-    this.#db = db;
+  constructor(reads: MessageReads, conversationId: string, around?: string) {
+    this.#reads = reads;
     this.conversationId = conversationId;
     if (around === undefined) {
       this.#watch();
@@ -99,12 +92,7 @@ export class MessageWindow {
     if (this.#extending || !this.#hasOlder || !first || !this.#range) return;
     this.#extending = true;
     try {
-      const older = await listMessagesBefore(
-        this.#db,
-        this.conversationId,
-        first.createdAt,
-        MESSAGE_PAGE,
-      );
+      const older = await this.#reads.before(this.conversationId, first.createdAt, MESSAGE_PAGE);
       this.#range = { from: startOf(older), to: this.#range.to };
       this.#watch();
     } catch (error) {
@@ -119,12 +107,7 @@ export class MessageWindow {
     if (this.#extending || !this.#hasNewer || !last || !this.#range) return;
     this.#extending = true;
     try {
-      const newer = await listMessagesAfter(
-        this.#db,
-        this.conversationId,
-        last.createdAt,
-        MESSAGE_PAGE + 1,
-      );
+      const newer = await this.#reads.after(this.conversationId, last.createdAt, MESSAGE_PAGE + 1);
       this.#range = { from: this.#range.from, to: endOf(newer, MESSAGE_PAGE) };
       this.#watch();
     } catch (error) {
@@ -139,12 +122,12 @@ export class MessageWindow {
    */
   async showAround(messageId: string): Promise<boolean> {
     if (this.#rows.some((m) => m.id === messageId)) return true;
-    const target = await getMessage(this.#db, messageId);
+    const target = await this.#reads.message(messageId);
     if (target?.conversationId !== this.conversationId) return false;
     const half = Math.floor(MESSAGE_PAGE / 2);
     const [before, after] = await Promise.all([
-      listMessagesBefore(this.#db, this.conversationId, target.createdAt, half),
-      listMessagesAfter(this.#db, this.conversationId, target.createdAt, half + 1),
+      this.#reads.before(this.conversationId, target.createdAt, half),
+      this.#reads.after(this.conversationId, target.createdAt, half + 1),
     ]);
     this.#range = {
       from: before.length < half ? -Infinity : startOf(before),
@@ -188,16 +171,16 @@ export class MessageWindow {
     const { conversationId } = this;
     const range = this.#range;
     const rows = range
-      ? await listMessagesInRange(this.#db, conversationId, range.from, range.to)
-      : await listNewestMessages(this.#db, conversationId, MESSAGE_PAGE);
+      ? await this.#reads.inRange(conversationId, range.from, range.to)
+      : await this.#reads.newest(conversationId, MESSAGE_PAGE);
     const first = rows[0];
     const last = rows.at(-1);
     const [older, newer] = await Promise.all([
       first && range?.from !== -Infinity
-        ? listMessagesBefore(this.#db, conversationId, first.createdAt, 1)
+        ? this.#reads.before(conversationId, first.createdAt, 1)
         : [],
       last && range && range.to !== null
-        ? listMessagesAfter(this.#db, conversationId, last.createdAt, 1)
+        ? this.#reads.after(conversationId, last.createdAt, 1)
         : [],
     ]);
     return { rows, hasOlder: older.length > 0, hasNewer: newer.length > 0 };

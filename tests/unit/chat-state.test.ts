@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { listConversations, listMessages } from '../../src/db';
 import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
 import { ChatState } from '../../src/state/chat.svelte';
+import { chatReads } from '../../src/state/database-reads';
 import { Assistant } from '../../src/worker/assistant';
 import { freshDatabase, seedConversation } from './factories';
 
@@ -35,7 +36,7 @@ describe('ChatState (issue 12)', () => {
   it('sends the first message after an import that left out the remembered conversation', async () => {
     const db = freshDatabase();
     const { client, replies } = fakeClient(db);
-    const chat = new ChatState(db, client, () => undefined);
+    const chat = new ChatState(chatReads(db), client, () => undefined);
     // What start-up does with the active conversation saved before the import.
     chat.select('not-in-the-backup');
     await chat.send('Hello again');
@@ -50,7 +51,7 @@ describe('ChatState (issue 12)', () => {
   it('a message sent right after "New chat" goes into that new chat, not another one', async () => {
     const db = freshDatabase();
     const { client } = fakeClient(db);
-    const chat = new ChatState(db, client, () => undefined);
+    const chat = new ChatState(chatReads(db), client, () => undefined);
     const opening = chat.newConversation();
     await chat.send('Hello');
     await opening;
@@ -64,7 +65,7 @@ describe('ChatState (issue 12)', () => {
   it('an evidence link loads the page around an old message, and a message sent then shows at the end (issue 11)', async () => {
     const db = freshDatabase();
     const { client } = fakeClient(db);
-    const chat = new ChatState(db, client, () => undefined);
+    const chat = new ChatState(chatReads(db), client, () => undefined);
     const { conversation, messages } = await seedConversation(db, {
       messages: Array.from({ length: 300 }, (_, i) => ({ content: `message ${i}` })),
     });
@@ -95,7 +96,7 @@ describe('ChatState (issue 12)', () => {
   });
 
   it('says so when an evidence link points at a conversation that is not stored', () => {
-    const chat = new ChatState(freshDatabase(), fakeClient().client, () => undefined);
+    const chat = new ChatState(chatReads(freshDatabase()), fakeClient().client, () => undefined);
     chat.showMessage('gone', 'm1');
     expect(chat.activeId).toBeNull();
     expect(chat.error?.message).toMatch(/no longer stored/);

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { saveReplyProgress, type PersonaDatabase } from '../../src/db';
+import { chatReads } from '../../src/state/database-reads';
 import { MESSAGE_PAGE, MessageWindow } from '../../src/state/message-window.svelte';
 import { freshDatabase, makeMessage, seedConversation } from './factories';
 
@@ -29,7 +30,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe('MessageWindow (issue 11)', () => {
   it('reads the newest page first, then older pages before it', async () => {
     const { conversation } = await conversationOf(200);
-    window = new MessageWindow(db, conversation.id);
+    window = new MessageWindow(chatReads(db), conversation.id);
     const w = window;
     await vi.waitFor(() => {
       expect(contents(w)).toEqual(range(200 - MESSAGE_PAGE, 200));
@@ -48,7 +49,7 @@ describe('MessageWindow (issue 11)', () => {
 
   it('reads a short conversation whole, with nothing older to load', async () => {
     const { conversation } = await conversationOf(5);
-    window = new MessageWindow(db, conversation.id);
+    window = new MessageWindow(chatReads(db), conversation.id);
     const w = window;
     await vi.waitFor(() => {
       expect(contents(w)).toEqual(range(0, 5));
@@ -59,7 +60,7 @@ describe('MessageWindow (issue 11)', () => {
 
   it('adds new messages at the end without letting old ones slide out', async () => {
     const { conversation, messages } = await conversationOf(200);
-    window = new MessageWindow(db, conversation.id);
+    window = new MessageWindow(chatReads(db), conversation.id);
     const w = window;
     await vi.waitFor(() => {
       expect(w.rows).toHaveLength(MESSAGE_PAGE);
@@ -79,7 +80,7 @@ describe('MessageWindow (issue 11)', () => {
     const { conversation, messages } = await conversationOf(60);
     const reply = messages.at(-1);
     await db.messages.update(reply?.id ?? '', { status: 'streaming', content: '' });
-    window = new MessageWindow(db, conversation.id);
+    window = new MessageWindow(chatReads(db), conversation.id);
     const w = window;
     await vi.waitFor(() => {
       expect(w.rows).toHaveLength(MESSAGE_PAGE);
@@ -94,7 +95,7 @@ describe('MessageWindow (issue 11)', () => {
 
   it('opens at an old message with the page around it, reads newer pages, and returns to the newest', async () => {
     const { conversation, messages } = await conversationOf(500);
-    window = new MessageWindow(db, conversation.id, messages[100]?.id);
+    window = new MessageWindow(chatReads(db), conversation.id, messages[100]?.id);
     const w = window;
     await vi.waitFor(() => {
       expect(w.rows.some((m) => m.id === messages[100]?.id)).toBe(true);
@@ -120,7 +121,7 @@ describe('MessageWindow (issue 11)', () => {
   it('jumps to a message outside the loaded page, and refuses one of another conversation', async () => {
     const { conversation, messages } = await conversationOf(300);
     const other = await conversationOf(3);
-    window = new MessageWindow(db, conversation.id);
+    window = new MessageWindow(chatReads(db), conversation.id);
     const w = window;
     await vi.waitFor(() => {
       expect(w.rows).toHaveLength(MESSAGE_PAGE);
