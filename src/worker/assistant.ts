@@ -38,6 +38,7 @@ import {
 import { probeDevice } from '../engine/device';
 import type { ChatMessage, Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import { openLabDatabase, wipeLabDatabase, type LabDatabase } from '../db/lab';
+import { ConversationSearch } from './conversation-search';
 import { LabRunner } from './lab-runner';
 import { replyLockName } from './lock-names';
 import { ProfileEditor } from './profile-editor';
@@ -54,6 +55,7 @@ import type {
   ModelsApi,
   ReplyOutcome,
   ReplyRequest,
+  SearchApi,
   StreamUpdate,
 } from './contract';
 
@@ -88,6 +90,12 @@ export interface AssistantDeps {
    * `tryLock` on Web Locks, 0: the lock a crashed tab held is released with it (issue 12).
    */
   orphanedJobAfterMs?: number;
+  /**
+   * When set, messages stored without the search index (before it existed, or imported) are
+   * indexed in the background, starting this many milliseconds after start-up. Off by default,
+   * so tests index explicitly (a search also starts it).
+   */
+  indexSearchAfterMs?: number | null;
 }
 
 function lazyLabDatabase(): () => LabDatabase {
@@ -151,6 +159,7 @@ export class Assistant implements AssistantApi {
   readonly #optimizer: ProfileOptimizer;
   readonly #profileEditor: ProfileEditor;
   readonly #lab: LabRunner;
+  readonly #search: ConversationSearch;
   /** A backup file read and checked, waiting for the user to confirm its import. */
   #checkedBackup: { token: string; backup: Backup } | null = null;
   /** The conversation on screen, as the page last said: its session has not ended. */
@@ -179,8 +188,16 @@ export class Assistant implements AssistantApi {
       isReplyAlive: replyLockHeld,
       learnEveryMs: null,
       orphanedJobAfterMs: deps.tryLock === undefined && webLocks() ? 0 : DEFAULT_STALE_JOB_MS,
+      indexSearchAfterMs: null,
       ...deps,
     };
+    this.#search = new ConversationSearch(this.#deps.db);
+    const indexAfter = this.#deps.indexSearchAfterMs;
+    if (indexAfter !== null) {
+      setTimeout(() => {
+        this.#search.startIndexing();
+      }, indexAfter);
+    }
     this.#profileEditor = new ProfileEditor(this.#deps.db, this.#deps.clock);
     this.#optimizer = new ProfileOptimizer({
       db: this.#deps.db,
@@ -337,11 +354,13 @@ export class Assistant implements AssistantApi {
         this.#optimizer.pause(),
         // A benchmark run stays resumable; its own database is erased with everything else.
         this.#lab.preempt(),
+        this.#search.pause(),
       ]);
     },
     resume: () => {
       this.#quiesced = false;
       this.#optimizer.resume();
+      this.#search.resume();
       return Promise.resolve();
     },
     measure: () => measureStoredData(this.#deps.db),
@@ -378,6 +397,11 @@ export class Assistant implements AssistantApi {
       // Benchmark runs are not the user's data but were made on this device: they go too.
       await wipeLabDatabase(this.#deps.labDb());
     },
+  };
+
+  /** Search over every conversation (`conversation-search.ts`). */
+  readonly search: SearchApi = {
+    query: (text, limit) => this.#search.query(text, limit),
   };
 
   readonly chat: ChatApi = {
