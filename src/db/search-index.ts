@@ -77,7 +77,7 @@ export function searchDocs(
       );
       const fewest = Math.min(...counts);
       if (fewest === 0) return [];
-      const driver = query.terms[counts.indexOf(fewest)]!;
+      const driver = query.terms[counts.indexOf(fewest)] ?? '';
       const rows = db.searchDocs.where('terms').equals(driver).reverse();
       return query.terms.length === 1 && query.prefix === null
         ? rows.limit(limit).toArray()

@@ -42,7 +42,7 @@ function makeSegmenter(): WordSegmenter {
   };
 }
 
-let words: WordSegmenter | null = null;
+let segmenter: WordSegmenter | null = null;
 
 /** A word as a term: NFKD splits accents off letters, which are then dropped. */
 export function foldWord(word: string): string {
@@ -63,14 +63,14 @@ function cut(term: string): string {
 
 /** Every term of `text` in order, with where it is; the same term may appear more than once. */
 export function tokenize(text: string): Token[] {
-  words ??= makeSegmenter();
+  const words = (segmenter ??= makeSegmenter());
   const source = text.length > MAX_INDEXED_CHARS ? text.slice(0, MAX_INDEXED_CHARS) : text;
   const tokens: Token[] = [];
   let from = 0;
   const addWords = (end: number) => {
     if (end <= from) return;
     const gap = source.slice(from, end);
-    for (const { segment, index } of words!(gap)) {
+    for (const { segment, index } of words(gap)) {
       const term = foldWord(segment);
       if (term !== '') {
         const start = from + index;
@@ -86,13 +86,14 @@ export function tokenize(text: string): Token[] {
       chars.push({ char, at });
       at += char.length;
     }
-    if (chars.length === 1) {
-      const only = chars[0]!;
+    const [only] = chars;
+    if (chars.length === 1 && only) {
       tokens.push({ term: foldCjk(only.char), start: only.at, end: at, cjk: true });
     }
     for (let i = 0; i + 1 < chars.length; i++) {
-      const first = chars[i]!;
-      const second = chars[i + 1]!;
+      const first = chars[i];
+      const second = chars[i + 1];
+      if (!first || !second) continue;
       tokens.push({
         term: foldCjk(first.char + second.char),
         start: first.at,
