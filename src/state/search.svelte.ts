@@ -3,6 +3,8 @@ import type { AssistantClient } from './assistant-client';
 
 /** Wait after the last keystroke before searching: one query per pause, not per letter. */
 export const SEARCH_DEBOUNCE_MS = 150;
+/** While older messages are being indexed, the search is asked again this often. */
+export const INDEXING_REFRESH_MS = 1_000;
 
 /** The search box over every conversation: what is typed and what the worker found for it. */
 export class SearchState {
@@ -57,10 +59,14 @@ export class SearchState {
       this.#show(++this.#request, text, []);
       return;
     }
+    this.#schedule(text, this.#debounceMs);
+  }
+
+  #schedule(text: string, afterMs: number): void {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#run(text);
-    }, this.#debounceMs);
+    }, afterMs);
   }
 
   clear(): void {
@@ -71,8 +77,11 @@ export class SearchState {
     const request = ++this.#request;
     try {
       const results = await this.#client.api.search.query(text);
+      if (request !== this.#request) return;
       this.#indexing = results.indexing;
       this.#show(request, text, results.hits);
+      // What is typed stays; the index grows under it, so results fill in as it does.
+      if (results.indexing) this.#schedule(text, INDEXING_REFRESH_MS);
     } catch (error) {
       console.error('Persona: the search failed.', error);
       if (request === this.#request) this.#failed = true;

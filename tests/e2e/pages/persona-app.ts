@@ -235,6 +235,24 @@ export class PersonaApp {
     return this.page.getByRole('navigation', { name: 'Conversations' }).locator('li button.title');
   }
 
+  get searchBox(): Locator {
+    return this.page.getByRole('searchbox', { name: 'Search conversations' });
+  }
+
+  get searchResults(): Locator {
+    return this.page.getByRole('list', { name: 'Search results' }).getByRole('button');
+  }
+
+  /** Types into the search box at the top of the conversation list. */
+  async searchConversations(text: string): Promise<void> {
+    await this.searchBox.fill(text);
+  }
+
+  /** The message a search result or an evidence link opened the conversation at. */
+  get highlightedMessage(): Locator {
+    return this.page.locator('article.message.highlighted');
+  }
+
   get profileView(): Locator {
     return this.page.getByRole('region', { name: 'Profile' });
   }
