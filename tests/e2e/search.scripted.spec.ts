@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { PersonaApp } from './pages/persona-app';
 
@@ -103,6 +104,10 @@ test('searches CJK, every word at once, and is operated by keyboard', async ({ p
   // The title and the first message of that conversation both say 東京.
   await expect(app.searchResults).toHaveCount(2, { timeout: 30_000 });
   await expect(app.searchResults.locator('mark').first()).toHaveText('東京');
+  // Results with their marks pass axe like every other view (accessibility.spec.ts).
+  const axe = await new AxeBuilder({ page }).include('nav').analyze();
+  const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 
   // Every word must be found: "garden" is in many messages, "ferry" in one, together in none.
   await app.searchConversations('garden ferry');
