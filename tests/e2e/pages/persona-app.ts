@@ -345,10 +345,10 @@ export class PersonaApp {
   }
 
   /**
-   * Chooses a backup file to import. When the file is accepted the app asks to replace
+   * Chooses a backup file (its text, or its path) to import. When the file is accepted the app asks to replace
    * everything: `accept` answers, and an accepted import reloads the page.
    */
-  async importBackup(text: string, { accept = true } = {}): Promise<string[]> {
+  async importBackup(source: string | { path: string }, { accept = true } = {}): Promise<string[]> {
     await this.openPrivacy();
     const shown: string[] = [];
     const answer = (dialog: Dialog) => {
@@ -358,7 +358,11 @@ export class PersonaApp {
     this.page.on('dialog', answer);
     try {
       const input = this.yourData.getByLabel('Import a backup file');
-      const file = { name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(text) };
+      // A file on disk for a large backup: Playwright refuses buffers over 50 MB.
+      const file =
+        typeof source === 'string'
+          ? { name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(source) }
+          : source.path;
       if (!accept) {
         await input.setInputFiles(file);
         // The file is read and checked asynchronously: wait for its outcome, a refusal in the
