@@ -63,10 +63,17 @@ async function replaceDoc(db: PersonaDatabase, ref: string, doc: Omit<SearchDoc,
   if (doc.terms.length > 0) await db.searchDocs.add({ ref, ...doc });
 }
 
+/** Rows read at a time while checking candidates for the prefix. */
+const CHECK_BATCH = 200;
+
 /**
- * The newest `limit` rows answering the query: every whole term and the prefix. With whole terms,
- * the rarest one's rows are read newest first and checked for the others (their terms are in the
- * row, so no message is read); with only a prefix, each completion's newest rows are merged.
+ * The newest `limit` rows answering the query: every whole term and the prefix.
+ *
+ * Whole terms: the row keys of each term (rarest first) come from the index alone, in one
+ * `getAllKeys` each, and are intersected here; only the survivors are read, newest first, and
+ * checked for the prefix (their terms are in the row, so no message is read). Reading a common
+ * term's keys costs a few milliseconds per 10,000 rows; scanning its rows with a filter cost far
+ * more when two common words seldom meet. Only a prefix: each completion's newest keys are merged.
  */
 export function searchDocs(
   db: PersonaDatabase,
@@ -78,16 +85,34 @@ export function searchDocs(
       const counts = await Promise.all(
         query.terms.map((term) => db.searchDocs.where('terms').equals(term).count()),
       );
-      const fewest = Math.min(...counts);
-      if (fewest === 0) return [];
-      const driver = query.terms[counts.indexOf(fewest)] ?? '';
-      const rows = db.searchDocs.where('terms').equals(driver).reverse();
-      return query.terms.length === 1 && query.prefix === null
-        ? rows.limit(limit).toArray()
-        : rows
-            .filter((doc) => matchesTerms(doc.terms, query))
-            .limit(limit)
-            .toArray();
+      if (counts.includes(0)) return [];
+      const [only] = query.terms;
+      if (query.terms.length === 1 && only !== undefined && query.prefix === null) {
+        // One word: its newest rows straight from the index, nothing to intersect.
+        return db.searchDocs.where('terms').equals(only).reverse().limit(limit).toArray();
+      }
+      const byRarity = query.terms
+        .map((term, i) => ({ term, count: counts[i] ?? 0 }))
+        .sort((a, b) => a.count - b.count);
+      let candidates: number[] | null = null;
+      for (const { term } of byRarity) {
+        const keys = (await db.searchDocs.where('terms').equals(term).primaryKeys()) as number[];
+        if (candidates === null) candidates = keys;
+        else {
+          const found = new Set(keys);
+          candidates = candidates.filter((key) => found.has(key));
+        }
+        if (candidates.length === 0) return [];
+      }
+      const newestFirst = (candidates ?? []).sort((a, b) => b - a);
+      const found: SearchDoc[] = [];
+      for (let at = 0; at < newestFirst.length && found.length < limit; at += CHECK_BATCH) {
+        const docs = await db.searchDocs.bulkGet(newestFirst.slice(at, at + CHECK_BATCH));
+        for (const doc of docs) {
+          if (doc && found.length < limit && matchesTerms(doc.terms, query)) found.push(doc);
+        }
+      }
+      return found;
     }
     const { prefix } = query;
     if (prefix === null) return [];
