@@ -359,6 +359,8 @@ describe('migration from version 2 to 3', () => {
     const trip = makeConversation({ title: 'Trip to Zürich' });
     const messages = Array.from({ length: 7 }, (_, i) =>
       makeMessage({
+        // Ids in the order indexing walks them (primary-key order), so each batch is known.
+        id: `message-${i}`,
         conversationId: trip.id,
         role: i % 2 === 0 ? 'user' : 'assistant',
         content: i === 3 ? 'The train to Zürich leaves at nine.' : `Small talk number ${i}`,
@@ -367,6 +369,7 @@ describe('migration from version 2 to 3', () => {
     );
     // Left by a tab that closed mid-reply: indexed when it is found interrupted, not before.
     const streaming = makeMessage({
+      id: 'message-9',
       conversationId: trip.id,
       role: 'assistant',
       content: 'Zürich half-written',
