@@ -336,7 +336,9 @@ async function measure(history: HistorySpec, dir: string, run: number): Promise<
     const current = page
       .getByRole('navigation', { name: 'Conversations' })
       .locator('[aria-current="page"]');
-    if ((await current.count()) > 0) await current.click();
+    // Its title, to open it again at the end: the next start must open the same conversation.
+    const startTitle = (await current.count()) > 0 ? await current.innerText() : null;
+    if (startTitle !== null) await current.click();
     else await app.startNewChat();
 
     // Search: from the keystroke to the results (or "Nothing found") on screen.
@@ -375,6 +377,10 @@ async function measure(history: HistorySpec, dir: string, run: number): Promise<
     figures.newChatOwnMs = fresh.own;
     figures.newChatFirstTokenMs = fresh.first;
     figures.newChatStallMs = await longestStall(page, from, await now(page));
+    if (startTitle !== null) {
+      await app.openConversation(startTitle);
+      await expect(app.messages().first()).toBeVisible();
+    }
     return figures;
   } finally {
     await context.close();
