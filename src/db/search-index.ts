@@ -94,7 +94,8 @@ export function searchDocs(
       const postings = await Promise.all(query.terms.map(keysOf));
       if (query.prefix !== null) {
         // The prefix as one more list, the union of its completions' keys: checking it row by
-        // row read every row of the other words (663 ms for "water evening", its last word a prefix, at 100,000 messages).
+        // row read every row of the other words (663 ms for "water evening", its last word a
+        // prefix, at 100,000 messages).
         const completions = await completionsOf(db, query.prefix);
         const lists = await Promise.all(completions.map(keysOf));
         postings.push([...new Set(lists.flat())]);
