@@ -57,7 +57,7 @@ export default defineConfig(
             {
               group: ['**/db', '**/db/*'],
               importNamePattern:
-                '^(add|set|create|delete|remove|rename|send|prepare|finish|save|mark|commit|resolve|enqueue|claim|requeue|fail|complete|import|wipe|update|record|forget|touch|keep)',
+                '^(add|set|create|delete|remove|rename|send|prepare|finish|save|mark|commit|resolve|enqueue|claim|requeue|fail|complete|import|wipe|update|record|forget|touch|keep|index|unindex|backfill)',
               message:
                 'Only the worker writes the database: add a handler to the worker contract (src/worker/contract.ts).',
             },

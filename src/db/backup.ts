@@ -18,6 +18,11 @@
  * an import only messages that were never learned from are learned again. An import clears the
  * jobs table too, so no stale claim survives.
  *
+ * The search index is left out too: it is derived from the messages and titles. An import clears
+ * it with everything else (`searchProgress` included), and the worker indexes the imported rows in
+ * the background (`backfillSearchIndex`), so the import's one transaction stays as short as the
+ * rows it writes.
+ *
  * The user's allowed hosts live in localStorage (the start-up script reads them synchronously),
  * which this module cannot reach: the worker uses it too. The caller passes them in on export
  * and restores them itself after a successful import.

@@ -4,6 +4,7 @@ import type { PersonaDatabase } from './database';
 import { removeEvidenceOfConversation } from './evidence';
 import { removeConversationFromQueuedJobs } from './jobs';
 import type { Conversation } from './records';
+import { indexTitle, unindexConversation } from './search-index';
 import { getSetting, setSetting } from './settings';
 import { InvalidRequestError, withStorageErrors } from './storage-errors';
 
@@ -78,7 +79,12 @@ export async function createConversation(
     temporary: options.temporary ?? false,
     learnedUntil: 0,
   };
-  await withStorageErrors(() => db.conversations.add(conversation));
+  await withStorageErrors(() =>
+    db.transaction('rw', [db.conversations, db.searchDocs], async () => {
+      await db.conversations.add(conversation);
+      await indexTitle(db, conversation);
+    }),
+  );
   return conversation;
 }
 
@@ -101,7 +107,13 @@ export async function renameConversation(
   title: string,
 ): Promise<string> {
   const normalized = normalizeTitle(title);
-  const updated = await withStorageErrors(() => db.conversations.update(id, { title: normalized }));
+  const updated = await withStorageErrors(() =>
+    db.transaction('rw', [db.conversations, db.searchDocs], async () => {
+      const changed = await db.conversations.update(id, { title: normalized });
+      if (changed > 0) await indexTitle(db, { id, title: normalized });
+      return changed;
+    }),
+  );
   if (updated === 0) throw conversationNotFound();
   return normalized;
 }
@@ -117,13 +129,23 @@ export async function deleteConversation(db: PersonaDatabase, id: string): Promi
   await withStorageErrors(() =>
     db.transaction(
       'rw',
-      [db.conversations, db.messages, db.settings, db.profile, db.revisions, db.proposals, db.jobs],
+      [
+        db.conversations,
+        db.messages,
+        db.settings,
+        db.profile,
+        db.revisions,
+        db.proposals,
+        db.jobs,
+        db.searchDocs,
+      ],
       async () => {
         await db.messages
           .where('[conversationId+createdAt]')
           .between([id, Dexie.minKey], [id, Dexie.maxKey], true, true)
           .delete();
         await db.conversations.delete(id);
+        await unindexConversation(db, id);
         if ((await getSetting(db, 'activeConversationId')) === id) {
           await setSetting(db, 'activeConversationId', null);
         }

@@ -16,6 +16,8 @@ import type {
   ProfileRevision,
   ProfileRow,
   Proposal,
+  SearchDoc,
+  SearchProgress,
   SettingRow,
 } from './records';
 
@@ -30,6 +32,8 @@ export const TABLES = {
   revisions: 'revisions',
   proposals: 'proposals',
   jobs: 'jobs',
+  searchDocs: 'searchDocs',
+  searchProgress: 'searchProgress',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -73,6 +77,19 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
         });
     },
   },
+  {
+    version: 3,
+    stores: {
+      // The search index (`search-index.ts`): one row per message or title with its distinct
+      // terms. `seq` grows with each write, so a term's rows come newest first from `*terms`
+      // without a sort; `&ref` finds a message's row to replace it.
+      [TABLES.searchDocs]: '++seq, &ref, *terms, conversationId',
+      // How far indexing the messages stored before this version (or imported) has come.
+      [TABLES.searchProgress]: 'key',
+    },
+    // No upgrade: indexing 100,000 messages here would hold the database closed for the whole
+    // run; the worker indexes them in the background from `searchProgress`, which starts empty.
+  },
 ];
 
 export const SCHEMA_VERSION = SCHEMA_VERSIONS[SCHEMA_VERSIONS.length - 1]?.version ?? 0;
@@ -86,6 +103,8 @@ export class PersonaDatabase extends Dexie {
   revisions!: EntityTable<ProfileRevision, 'id'>;
   proposals!: EntityTable<Proposal, 'id'>;
   jobs!: EntityTable<Job, 'id'>;
+  searchDocs!: EntityTable<SearchDoc, 'seq'>;
+  searchProgress!: EntityTable<SearchProgress, 'key'>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -25,6 +25,8 @@ export {
   type Proposal,
   type ProposalStatus,
   type ReplyStats,
+  type SearchDoc,
+  type SearchProgress,
   type SettingRow,
   type StoredError,
 } from './records';
@@ -141,3 +143,15 @@ export {
   type BackupSummary,
 } from './backup';
 export { LARGEST_CONVERSATIONS, measureStoredData } from './storage-usage';
+export {
+  backfillSearchIndex,
+  BACKFILL_BATCH,
+  countSearchDocs,
+  indexMessage,
+  indexTitle,
+  isBackfillDone,
+  MAX_PREFIX_EXPANSIONS,
+  searchDocs,
+  unindexConversation,
+  unindexMessage,
+} from './search-index';

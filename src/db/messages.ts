@@ -11,6 +11,7 @@ import {
 } from './conversations';
 import type { PersonaDatabase } from './database';
 import type { Conversation, Message, MessageStatus, ReplyStats, StoredError } from './records';
+import { indexMessage, indexTitle, unindexMessage } from './search-index';
 import { InvalidRequestError, withStorageErrors } from './storage-errors';
 
 /** Messages of one conversation, oldest first. Safe to call inside `liveQuery`. */
@@ -169,7 +170,7 @@ export async function sendUserMessage(
     throw new InvalidRequestError('empty-message', 'A message cannot be empty.');
   }
   return withStorageErrors(() =>
-    db.transaction('rw', [db.conversations, db.messages], async () => {
+    db.transaction('rw', [db.conversations, db.messages, db.searchDocs], async () => {
       const conversation = await db.conversations.get(conversationId);
       if (!conversation) throw conversationNotFound();
       const last = await inConversation(db, conversationId).last();
@@ -202,6 +203,10 @@ export async function sendUserMessage(
         changes.title = titleFromMessage(content);
       }
       await db.conversations.update(conversationId, changes);
+      // The empty reply is indexed when it ends: not at each save while it streams.
+      await indexMessage(db, user);
+      if (changes.title !== undefined)
+        await indexTitle(db, { id: conversationId, title: changes.title });
       return { userMessageId: user.id, assistantMessageId: assistant.id };
     }),
   );
@@ -249,7 +254,7 @@ export async function finishReply(
   ending: ReplyEnding,
 ): Promise<boolean> {
   return withStorageErrors(() =>
-    db.transaction('rw', db.messages, async () => {
+    db.transaction('rw', [db.messages, db.searchDocs], async () => {
       const message = await db.messages.get(messageId);
       if (!message) return false;
       if (message.role !== 'assistant') {
@@ -270,6 +275,7 @@ export async function finishReply(
         cutOff: ending.cutOff,
         modelId: ending.modelId,
       });
+      await indexMessage(db, { ...message, content: ending.content ?? message.content });
       return true;
     }),
   );
@@ -284,7 +290,7 @@ export async function prepareRegenerate(
   conversationId: string,
 ): Promise<string> {
   return withStorageErrors(() =>
-    db.transaction('rw', [db.conversations, db.messages], async () => {
+    db.transaction('rw', [db.conversations, db.messages, db.searchDocs], async () => {
       const conversation = await db.conversations.get(conversationId);
       if (!conversation) throw conversationNotFound();
       const last = await inConversation(db, conversationId).last();
@@ -304,6 +310,7 @@ export async function prepareRegenerate(
         cutOff: undefined,
         modelId: undefined,
       });
+      await unindexMessage(db, last.id);
       await db.conversations.update(conversationId, { updatedAt: Date.now() });
       return last.id;
     }),
@@ -325,7 +332,7 @@ export async function markInterruptedReplies(
   const gone = streaming.filter((_, index) => alive[index] !== true);
   if (gone.length === 0) return [];
   return withStorageErrors(() =>
-    db.transaction('rw', db.messages, async () => {
+    db.transaction('rw', [db.messages, db.searchDocs], async () => {
       // Re-read: a reply may have finished while the predicate was being asked.
       const stillStreaming = (await db.messages.bulkGet(gone)).filter(
         (message): message is Message => message?.status === 'streaming',
@@ -335,6 +342,8 @@ export async function markInterruptedReplies(
         .where('id')
         .anyOf(ids)
         .modify({ status: 'incomplete' satisfies MessageStatus });
+      // Their text is final now: no writer is left to end them.
+      for (const message of stillStreaming) await indexMessage(db, message);
       return ids;
     }),
   );

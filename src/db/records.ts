@@ -164,3 +164,31 @@ export interface Job {
   result?: JobResult;
   rejected?: JobRejection[];
 }
+
+/**
+ * One searchable text in the search index (schema version 3): a message, or a conversation's
+ * title. Derived data: never in a backup, rebuilt from the messages after an import.
+ */
+export interface SearchDoc {
+  /** Assigned on write, growing: a term's newest rows are its highest. */
+  seq?: number;
+  /** `m:` + the message id, or `t:` + the conversation id for its title. */
+  ref: string;
+  conversationId: string;
+  /** The message, or null for a title. */
+  messageId: string | null;
+  /** The distinct terms of the text (`core/search/terms.ts`). */
+  terms: string[];
+}
+
+/**
+ * The background indexing of messages written without the index (stored before schema version 3,
+ * or imported): no row means it has not started.
+ */
+export interface SearchProgress {
+  key: 'backfill';
+  titlesDone: boolean;
+  /** The id of the last message looked at, in primary-key order; null before the first. */
+  afterMessageId: string | null;
+  done: boolean;
+}

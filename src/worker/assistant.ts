@@ -38,6 +38,7 @@ import { probeDevice } from '../engine/device';
 import type { ChatMessage, Engine, EngineKind, LoadedModel, ModelSpec } from '../engine/engine';
 import { openLabDatabase, wipeLabDatabase, type LabDatabase } from '../db/lab';
 import { BackupFiles } from './backup-files';
+import { ConversationSearch } from './conversation-search';
 import { EngineLease, type Lease } from './engine-lease';
 import { LabRunner } from './lab-runner';
 import { replyLockName } from './lock-names';
@@ -55,6 +56,7 @@ import type {
   ModelsApi,
   ReplyOutcome,
   ReplyRequest,
+  SearchApi,
   StreamUpdate,
 } from './contract';
 
@@ -89,6 +91,12 @@ export interface AssistantDeps {
    * `tryLock` on Web Locks, 0: the lock a crashed tab held is released with it (issue 12).
    */
   orphanedJobAfterMs?: number;
+  /**
+   * When set, messages stored without the search index (before it existed, or imported) are
+   * indexed in the background, starting this many milliseconds after start-up. Off by default,
+   * so tests index explicitly (a search also starts it).
+   */
+  indexSearchAfterMs?: number | null;
 }
 
 function lazyLabDatabase(): () => LabDatabase {
@@ -162,6 +170,7 @@ export class Assistant implements AssistantApi {
   readonly #lab: LabRunner;
   /** Writes backup files and keeps the one checked until the user confirms its import. */
   #backups: BackupFiles | null = null;
+  readonly #search: ConversationSearch;
   /** The conversation on screen, as the page last said: its session has not ended. */
   #activeConversationId: string | null = null;
   /**
@@ -188,8 +197,16 @@ export class Assistant implements AssistantApi {
       isReplyAlive: replyLockHeld,
       learnEveryMs: null,
       orphanedJobAfterMs: deps.tryLock === undefined && webLocks() ? 0 : DEFAULT_STALE_JOB_MS,
+      indexSearchAfterMs: null,
       ...deps,
     };
+    this.#search = new ConversationSearch(this.#deps.db);
+    const indexAfter = this.#deps.indexSearchAfterMs;
+    if (indexAfter !== null) {
+      setTimeout(() => {
+        this.#search.startIndexing();
+      }, indexAfter);
+    }
     this.#profileEditor = new ProfileEditor(this.#deps.db, this.#deps.clock);
     this.#optimizer = new ProfileOptimizer({
       db: this.#deps.db,
@@ -373,6 +390,7 @@ export class Assistant implements AssistantApi {
         this.#optimizer.pause(),
         // A benchmark run stays resumable; its own database is erased with everything else.
         this.#lab.preempt(),
+        this.#search.pause(),
       ]);
     },
     resume: async () => {
@@ -385,6 +403,7 @@ export class Assistant implements AssistantApi {
       const maintenance = this.#maintenance;
       this.#maintenance = null;
       maintenance?.release();
+      this.#search.resume();
     },
     measure: () => measureStoredData(this.#deps.db),
     exportBackup: (allowedHosts) => this.#backupFiles().exportBlob(allowedHosts),
@@ -404,6 +423,11 @@ export class Assistant implements AssistantApi {
       // Benchmark runs are not the user's data but were made on this device: they go too.
       await wipeLabDatabase(this.#deps.labDb());
     },
+  };
+
+  /** Search over every conversation (`conversation-search.ts`). */
+  readonly search: SearchApi = {
+    query: (text, limit) => this.#search.query(text, limit),
   };
 
   readonly chat: ChatApi = {

@@ -12,5 +12,7 @@ Comlink.expose(
     appVersion: __APP_VERSION__,
     // A session also ends by idling: check every minute (the shortest idle setting).
     learnEveryMs: 60_000,
+    // After start-up has read what the first screen shows: each batch holds the tables it writes.
+    indexSearchAfterMs: 2_000,
   }),
 );

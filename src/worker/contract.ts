@@ -13,6 +13,7 @@ import type {
   ModelSpec,
 } from '../engine/engine';
 import type { BenchDataset, BenchProgress, BenchRole, BenchSettings } from '../core/bench/types';
+import type { Marked } from '../core/search/snippet';
 import type { StoredDataUsage } from '../core/storage/usage';
 import type { NewCustomModel } from '../db/custom-models';
 import type { Conversation } from '../db/records';
@@ -252,6 +253,39 @@ export interface DataApi {
 export type BackupCheck =
   { ok: true; token: string; conversations: number } | { ok: false; error: string };
 
+/** One message (or conversation title) that answers a search. */
+export interface SearchHit {
+  conversationId: string;
+  /** The message found, or null when the conversation's title matched. */
+  messageId: string | null;
+  /** The conversation's title, its matching words marked. */
+  title: Marked;
+  /** When the message was written (for a title, when the conversation was last active). */
+  at: number;
+  /** The message around what was found, matches marked; null for a title. */
+  snippet: Marked | null;
+  role: 'user' | 'assistant' | null;
+}
+
+export interface SearchResults {
+  /** Newest first. */
+  hits: SearchHit[];
+  /**
+   * Messages stored before search existed (or just imported) are still being indexed, in the
+   * background: some may be missing from `hits` for now.
+   */
+  indexing: boolean;
+}
+
+/** Full-text search over every conversation's messages and titles (issue 11). */
+export interface SearchApi {
+  /**
+   * Every word of `text` must be found; the last one may be unfinished ("berl" finds "Berlin").
+   * At most `limit` hits (default 30).
+   */
+  query(text: string, limit?: number): Promise<SearchResults>;
+}
+
 export interface AssistantApi {
   device: DeviceApi;
   models: ModelsApi;
@@ -261,4 +295,5 @@ export interface AssistantApi {
   learning: LearningApi;
   lab: LabApi;
   data: DataApi;
+  search: SearchApi;
 }

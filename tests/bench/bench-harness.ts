@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext } from '@playwright/test';
 
 async function waitForServer(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -44,6 +44,28 @@ export function launchBenchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+    ],
+  });
+}
+
+/**
+ * A Chromium with its own profile folder: what it stores (IndexedDB, the service worker, model
+ * files) stays there between launches, so a history is imported once and each launch is a start
+ * of the app as a returning user has it.
+ */
+export function launchBenchProfile(userDataDir: string, baseURL: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined,
+    baseURL,
+    acceptDownloads: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--enable-precise-memory-info',
     ],
   });
 }

@@ -17,6 +17,10 @@ import {
   listCustomModels,
   listMessages,
   openDatabase,
+  backfillSearchIndex,
+  countSearchDocs,
+  isBackfillDone,
+  searchDocs,
   SCHEMA_VERSION,
   SCHEMA_VERSIONS,
   TABLES,
@@ -25,6 +29,7 @@ import {
   type Message,
   type PersonaDatabase,
 } from '../../src/db';
+import { parseQuery } from '../../src/core/search/query';
 import { makeConversation, makeMessage, makeWllamaSpec } from './factories';
 
 /** Dexie stores version n as IndexedDB version n × 10. */
@@ -114,6 +119,17 @@ const VERSION_2_LAYOUT: Record<string, StoreLayout> = {
   jobs: { keyPath: 'id', indexes: { status: 'status', createdAt: 'createdAt' }, unique: [] },
 };
 
+/** Version 3: version 2 plus the search index and how far indexing older messages has come. */
+const VERSION_3_LAYOUT: Record<string, StoreLayout> = {
+  ...VERSION_2_LAYOUT,
+  searchDocs: {
+    keyPath: 'seq',
+    indexes: { ref: 'ref', terms: 'terms', conversationId: 'conversationId' },
+    unique: ['ref'],
+  },
+  searchProgress: { keyPath: 'key', indexes: {}, unique: [] },
+};
+
 describe('schema', () => {
   it('keeps the database and table names', () => {
     expect(DB_NAME).toBe('persona');
@@ -126,12 +142,14 @@ describe('schema', () => {
       revisions: 'revisions',
       proposals: 'proposals',
       jobs: 'jobs',
+      searchDocs: 'searchDocs',
+      searchProgress: 'searchProgress',
     });
   });
 
-  it('is at version 2, and versions are only appended', () => {
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(SCHEMA_VERSIONS.map((v) => v.version)).toEqual([1, 2]);
+  it('is at version 3, and versions are only appended', () => {
+    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSIONS.map((v) => v.version)).toEqual([1, 2, 3]);
     expect(SCHEMA_VERSIONS[0]?.stores).toEqual({
       conversations: 'id, updatedAt',
       messages: 'id, [conversationId+createdAt], status',
@@ -145,6 +163,11 @@ describe('schema', () => {
       proposals: 'id, status, createdAt',
       jobs: 'id, status, createdAt',
     });
+    expect(SCHEMA_VERSIONS[2]?.stores).toEqual({
+      searchDocs: '++seq, &ref, *terms, conversationId',
+      searchProgress: 'key',
+    });
+    expect(SCHEMA_VERSIONS[2]?.upgrade).toBeUndefined();
   });
 
   it('opens with the tables of the current version', async () => {
@@ -156,7 +179,7 @@ describe('schema', () => {
     expect(db.tables.map((t) => t.name).sort()).toEqual(Object.values(TABLES).sort());
   });
 
-  it('lays out version 2 on disk as pinned', async () => {
+  it('lays out version 3 on disk as pinned', async () => {
     const name = uniqueName();
     const db = openDatabase(name);
     opened.push(db);
@@ -165,8 +188,8 @@ describe('schema', () => {
 
     const native = await openNative(name);
     try {
-      expect(native.version).toBe(nativeVersion(2));
-      expect(layoutOf(native)).toEqual(VERSION_2_LAYOUT);
+      expect(native.version).toBe(nativeVersion(3));
+      expect(layoutOf(native)).toEqual(VERSION_3_LAYOUT);
     } finally {
       native.close();
     }
@@ -285,7 +308,7 @@ describe('migration from version 1 to 2', () => {
     expect(await listRevisions(db)).toEqual([]);
     expect(await listPendingProposals(db)).toEqual([]);
     expect(await listJobs(db)).toEqual([]);
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(SCHEMA_VERSION);
   });
 
   it('keeps the data across closing and reopening', async () => {
@@ -299,5 +322,88 @@ describe('migration from version 1 to 2', () => {
     opened.push(second);
 
     expect(await listConversations(second)).toEqual([conversation]);
+  });
+});
+
+describe('migration from version 2 to 3', () => {
+  /** Builds the database as version 2 of the app left it, without any of our code. */
+  async function createVersion2Database(
+    name: string,
+    rows: { conversations: Conversation[]; messages: Message[] },
+  ): Promise<void> {
+    const native = await openNative(name, nativeVersion(2), (db) => {
+      for (const [storeName, layout] of Object.entries(VERSION_2_LAYOUT)) {
+        const store = db.createObjectStore(storeName, { keyPath: layout.keyPath });
+        for (const [index, keyPath] of Object.entries(layout.indexes)) {
+          store.createIndex(index, keyPath, { unique: layout.unique.includes(index) });
+        }
+      }
+    });
+    const tx = native.transaction(['conversations', 'messages'], 'readwrite');
+    for (const conversation of rows.conversations)
+      tx.objectStore('conversations').add(conversation);
+    for (const message of rows.messages) tx.objectStore('messages').add(message);
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => {
+        resolve();
+      };
+      tx.onabort = () => {
+        reject(tx.error ?? new Error('transaction aborted'));
+      };
+    });
+    native.close();
+  }
+
+  it('keeps every row, and indexes the older messages in the background, resumably', async () => {
+    const name = uniqueName();
+    const trip = makeConversation({ title: 'Trip to Zürich' });
+    const messages = Array.from({ length: 7 }, (_, i) =>
+      makeMessage({
+        // Ids in the order indexing walks them (primary-key order), so each batch is known.
+        id: `message-${i}`,
+        conversationId: trip.id,
+        role: i % 2 === 0 ? 'user' : 'assistant',
+        content: i === 3 ? 'The train to Zürich leaves at nine.' : `Small talk number ${i}`,
+        createdAt: 1_000 + i,
+      }),
+    );
+    // Left by a tab that closed mid-reply: indexed when it is found interrupted, not before.
+    const streaming = makeMessage({
+      id: 'message-9',
+      conversationId: trip.id,
+      role: 'assistant',
+      content: 'Zürich half-written',
+      createdAt: 2_000,
+      status: 'streaming',
+    });
+    await createVersion2Database(name, {
+      conversations: [trip],
+      messages: [...messages, streaming],
+    });
+
+    const db = openDatabase(name);
+    opened.push(db);
+    expect(await listMessages(db, trip.id)).toEqual([...messages, streaming]);
+    expect(await listConversations(db)).toEqual([trip]);
+    // Nothing indexed by the upgrade itself: it would hold the database closed at 100k messages.
+    expect(await countSearchDocs(db)).toBe(0);
+    expect(await isBackfillDone(db)).toBe(false);
+
+    // Titles first, then messages a batch at a time; each step is its own transaction.
+    expect(await backfillSearchIndex(db, 3)).toBe(false);
+    expect(await countSearchDocs(db)).toBe(1);
+    expect(await backfillSearchIndex(db, 3)).toBe(false);
+    expect(await countSearchDocs(db)).toBe(4);
+    // A new database object, as after a reload: it goes on from where the last batch ended.
+    db.close();
+    const reopened = openDatabase(name);
+    opened.push(reopened);
+    while (!(await backfillSearchIndex(reopened, 3))) {
+      /* next batch */
+    }
+    expect(await isBackfillDone(reopened)).toBe(true);
+    expect(await countSearchDocs(reopened)).toBe(1 + messages.length);
+    const found = await searchDocs(reopened, parseQuery('zurich train'), 10);
+    expect(found.map((doc) => doc.messageId)).toEqual([messages[3]?.id]);
   });
 });

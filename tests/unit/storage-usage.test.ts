@@ -25,6 +25,9 @@ describe('measureStoredData', () => {
       'revisions',
       'proposals',
       'jobs',
+      // The search index counts: it takes room on the device like the rest.
+      'searchDocs',
+      'searchProgress',
     ]);
     expect(usage.tables.every((t) => t.rows === 0 && t.bytes === 0)).toBe(true);
     expect(usage.largestConversations).toEqual([]);

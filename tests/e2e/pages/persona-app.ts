@@ -303,6 +303,24 @@ export class PersonaApp {
     return this.page.getByRole('navigation', { name: 'Conversations' }).locator('li button.title');
   }
 
+  get searchBox(): Locator {
+    return this.page.getByRole('searchbox', { name: 'Search conversations' });
+  }
+
+  get searchResults(): Locator {
+    return this.page.getByRole('list', { name: 'Search results' }).getByRole('button');
+  }
+
+  /** Types into the search box at the top of the conversation list. */
+  async searchConversations(text: string): Promise<void> {
+    await this.searchBox.fill(text);
+  }
+
+  /** The message a search result or an evidence link opened the conversation at. */
+  get highlightedMessage(): Locator {
+    return this.page.locator('article.message.highlighted');
+  }
+
   get profileView(): Locator {
     return this.page.getByRole('region', { name: 'Profile' });
   }
@@ -438,10 +456,10 @@ export class PersonaApp {
   }
 
   /**
-   * Chooses a backup file to import. When the file is accepted the app asks to replace
+   * Chooses a backup file (its text, or its path) to import. When the file is accepted the app asks to replace
    * everything: `accept` answers, and an accepted import reloads the page.
    */
-  async importBackup(text: string, { accept = true } = {}): Promise<string[]> {
+  async importBackup(source: string | { path: string }, { accept = true } = {}): Promise<string[]> {
     await this.openPrivacy();
     const shown: string[] = [];
     const answer = (dialog: Dialog) => {
@@ -451,7 +469,11 @@ export class PersonaApp {
     this.page.on('dialog', answer);
     try {
       const input = this.yourData.getByLabel('Import a backup file');
-      const file = { name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(text) };
+      // A file on disk for a large backup: Playwright refuses buffers over 50 MB.
+      const file =
+        typeof source === 'string'
+          ? { name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from(source) }
+          : source.path;
       if (!accept) {
         await input.setInputFiles(file);
         // The file is read and checked asynchronously: wait for its outcome, a refusal in the
