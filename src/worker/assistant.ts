@@ -292,6 +292,8 @@ export class Assistant implements AssistantApi {
 
   readonly models: ModelsApi = {
     load: async (spec, onProgress) => {
+      // It would wait behind the data being replaced for ever.
+      this.#refuseIfQuiesced();
       // A load still waiting for the engine gives up; one loading is displaced below.
       this.#loading?.abort();
       const controller = new AbortController();
@@ -338,14 +340,18 @@ export class Assistant implements AssistantApi {
       return Promise.resolve();
     },
     unload: async () => {
-      const lease = await this.#lease.acquire('model', { displace: true });
+      // While the data is replaced the maintenance lease already keeps everyone else off the
+      // engine, and it is never given back when an erase ends in a reload: unload under it.
+      const lease = this.#maintenance
+        ? null
+        : await this.#lease.acquire('model', { displace: true });
       try {
         const engine = this.#engine;
         this.#engine = null;
         this.#loaded = null;
         await engine?.unload();
       } finally {
-        lease.release();
+        lease?.release();
       }
     },
     current: () => Promise.resolve(this.#loaded),

@@ -395,6 +395,25 @@ describe('Assistant conversations: the worker writes them (issue 9)', () => {
     expect((await getConversation(ctx.db, conversationId))?.title).toBe('New name');
   });
 
+  it('unloads the model after an erase without a resume (the page reloads), and refuses a load meanwhile', async () => {
+    const { data, models } = ctx.assistant;
+    await data.quiesce();
+    await data.eraseDatabases();
+    // What "Erase everything" does next, before the reload that never resumes the worker.
+    const unloaded = await Promise.race([
+      models.unload().then(() => 'unloaded'),
+      new Promise((resolve) => {
+        setTimeout(() => {
+          resolve('still waiting');
+        }, 500);
+      }),
+    ]);
+    expect(unloaded).toBe('unloaded');
+    await expect(models.load(makeWllamaSpec(), () => undefined)).rejects.toMatchObject({
+      code: 'busy',
+    });
+  });
+
   it('marks a reply nobody writes any more as incomplete, and leaves a live one alone', async () => {
     const db = freshDatabase();
     const alive = new Set<string>();
