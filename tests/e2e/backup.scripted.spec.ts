@@ -196,22 +196,7 @@ test.describe('importing or erasing while a reply streams', () => {
     await expect(app.modelsView).toBeVisible();
     await page.waitForTimeout(1500);
     await expect(app.conversationList()).toHaveCount(0);
-    const left = await page.evaluate(
-      () =>
-        new Promise<number>((resolve, reject) => {
-          const open = indexedDB.open('persona');
-          open.onerror = () => {
-            reject(open.error ?? new Error('cannot open the database'));
-          };
-          open.onsuccess = () => {
-            const count = open.result.transaction('messages').objectStore('messages').count();
-            count.onsuccess = () => {
-              open.result.close();
-              resolve(count.result);
-            };
-          };
-        }),
-    );
+    const left = await app.storedMessageCount();
     expect(left).toBe(0);
   });
 });
