@@ -71,11 +71,6 @@ export class EngineLease {
     return this.#holder?.role ?? null;
   }
 
-  /** Whether `role` holds the engine or waits for it. */
-  has(role: LeaseRole): boolean {
-    return this.#holder?.role === role || this.#waiting.some((w) => w.role === role);
-  }
-
   acquire(role: LeaseRole, options: AcquireOptions & { wait: false }): Promise<Lease | null>;
   acquire(role: LeaseRole, options?: AcquireOptions): Promise<Lease>;
   acquire(role: LeaseRole, options: AcquireOptions = {}): Promise<Lease | null> {

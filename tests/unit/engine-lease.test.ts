@@ -90,10 +90,9 @@ describe('EngineLease: one engine, one rule for everyone who uses it (issue 9)',
     const chat = await lease.acquire('chat');
     const giveUp = new AbortController();
     const waiting = lease.acquire('lab', { signal: giveUp.signal });
-    expect(lease.has('lab')).toBe(true);
     giveUp.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'aborted' });
-    expect(lease.has('lab')).toBe(false);
+    // Out of the queue: the engine is not handed to it when the reply releases.
     chat.release();
     expect(lease.holder).toBeNull();
   });
