@@ -95,6 +95,22 @@ export function getConversation(
   return db.conversations.get(id);
 }
 
+/** The conversations with `ids`, in their order; `undefined` where one no longer exists. */
+export function getConversations(
+  db: PersonaDatabase,
+  ids: readonly string[],
+): Promise<(Conversation | undefined)[]> {
+  return db.conversations.bulkGet([...ids]);
+}
+
+/** The conversations active after `time` (by `updatedAt`), from the index: never all of them. */
+export function listConversationsActiveAfter(
+  db: PersonaDatabase,
+  time: number,
+): Promise<Conversation[]> {
+  return db.conversations.where('updatedAt').above(time).toArray();
+}
+
 /** Newest activity first. Safe to call inside `liveQuery`. */
 export function listConversations(db: PersonaDatabase): Promise<Conversation[]> {
   return db.conversations.orderBy('updatedAt').reverse().toArray();

@@ -46,6 +46,8 @@ export {
   DEFAULT_CONVERSATION_TITLE,
   deleteConversation,
   getConversation,
+  getConversations,
+  listConversationsActiveAfter,
   listConversations,
   MAX_TITLE_LENGTH,
   normalizeTitle,

@@ -2,7 +2,7 @@ import { countsAsTurn } from '../core/chat/context-window';
 import { AppError } from '../core/errors';
 import { applyOptimizerOutput } from '../core/optimizer/apply-output';
 import { proposeProfileChanges } from '../core/optimizer/propose';
-import { findEndedSessions, sessionsForJob } from '../core/optimizer/schedule';
+import { findEndedSessions, learnedThrough, sessionsForJob } from '../core/optimizer/schedule';
 import type { OptimizerSession } from '../core/optimizer/transcript';
 import type { AppliedChange, ProfileChange } from '../core/profile/types';
 import {
@@ -16,7 +16,8 @@ import {
   getAllSettings,
   hasPendingJobs,
   getProfile,
-  listConversations,
+  getConversations,
+  listConversationsActiveAfter,
   listMessagesSince,
   requeueJob,
   type Job,
@@ -79,6 +80,11 @@ const emptyOutcome = (): LearningOutcome => ({
 export class ProfileOptimizer {
   readonly #deps: ProfileOptimizerDeps;
   #paused = false;
+  /**
+   * Every conversation active up to this time is learned from or temporary, so a check reads only
+   * those active after it (issue 11). Forgotten when the data is replaced.
+   */
+  #learnedThrough = -Infinity;
   /** Every schedule or run still going, so `pause` can wait for its last write. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -99,6 +105,7 @@ export class ProfileOptimizer {
 
   resume(): void {
     this.#paused = false;
+    this.#learnedThrough = -Infinity;
   }
 
   #isPaused(): boolean {
@@ -123,22 +130,24 @@ export class ProfileOptimizer {
     const { db, now } = this.#deps;
     const settings = await getAllSettings(db);
     if (!settings.personalization && !request.force) return emptyOutcome();
-    const conversations = await listConversations(db);
-    const decision = findEndedSessions(
-      conversations.map((c) => ({
-        id: c.id,
-        temporary: c.temporary,
-        lastMessageAt: c.updatedAt,
-        learnedUntil: c.learnedUntil,
-      })),
-      {
-        k: request.force ? 1 : settings.optimizeEvery,
-        idleMs: settings.sessionIdleMinutes * 60_000,
-        now: now(),
-        // "Update profile now" learns from the open conversation too.
-        activeConversationId: request.force ? null : request.activeConversationId,
-      },
-    );
+    const since = this.#learnedThrough;
+    const states = (await listConversationsActiveAfter(db, since)).map((c) => ({
+      id: c.id,
+      temporary: c.temporary,
+      lastMessageAt: c.updatedAt,
+      learnedUntil: c.learnedUntil,
+    }));
+    // Not moved while paused: the data read may be the data being replaced.
+    if (!this.#isPaused() && this.#learnedThrough === since) {
+      this.#learnedThrough = learnedThrough(states, since);
+    }
+    const decision = findEndedSessions(states, {
+      k: request.force ? 1 : settings.optimizeEvery,
+      idleMs: settings.sessionIdleMinutes * 60_000,
+      now: now(),
+      // "Update profile now" learns from the open conversation too.
+      activeConversationId: request.force ? null : request.activeConversationId,
+    });
     // Paused while the settings and conversations were read: queue nothing. (A call, because
     // TypeScript keeps the field narrowed to false across the awaits above.)
     if (this.#isPaused()) return emptyOutcome();
@@ -344,10 +353,10 @@ export class ProfileOptimizer {
 
   async #sessions(conversationIds: readonly string[]): Promise<OptimizerSession[]> {
     const { db } = this.#deps;
-    const conversations = new Map((await listConversations(db)).map((c) => [c.id, c]));
+    const conversations = await getConversations(db, conversationIds);
     const sessions: OptimizerSession[] = [];
-    for (const id of conversationIds) {
-      const conversation = conversations.get(id);
+    for (const [i, id] of conversationIds.entries()) {
+      const conversation = conversations[i];
       if (!conversation || conversation.temporary) continue;
       const messages = await listMessagesSince(db, id, conversation.learnedUntil);
       sessions.push({

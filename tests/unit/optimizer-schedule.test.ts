@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   findEndedSessions,
+  learnedThrough,
   sessionsForJob,
   type ConversationLearningState,
   type SchedulePolicy,
@@ -82,5 +84,67 @@ describe('sessionsForJob', () => {
     expect(sessionsForJob(['a', 'b', 'c'], 2)).toEqual(['a', 'b']);
     expect(sessionsForJob(['a', 'b', 'c'], 0)).toEqual(['a']);
     expect(sessionsForJob([], 5)).toEqual([]);
+  });
+});
+
+describe('learnedThrough', () => {
+  type Step =
+    | { kind: 'message'; index: number; gap: number }
+    | { kind: 'learn'; index: number }
+    | { kind: 'check' };
+
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({
+      kind: fc.constant('message' as const),
+      index: fc.nat(7),
+      gap: fc.integer({ min: 0, max: 3 }),
+    }),
+    fc.record({ kind: fc.constant('learn' as const), index: fc.nat(7) }),
+    fc.record({ kind: fc.constant('check' as const) }),
+  );
+
+  it('lets a check read only conversations active after it and find the same sessions', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        fc.array(step),
+        (temporary, steps) => {
+          const all = temporary.map((t, i) =>
+            conversation(`c${i}`, { temporary: t, lastMessageAt: 0 }),
+          );
+          let clock = 1;
+          let mark = -Infinity;
+          for (const s of steps) {
+            const target = s.kind === 'check' ? undefined : all[s.index];
+            if (s.kind === 'message' && target) {
+              // A gap of 0 writes in the same millisecond as the last write.
+              clock += s.gap;
+              target.lastMessageAt = clock;
+            } else if (s.kind === 'learn' && target) {
+              target.learnedUntil = Math.max(target.learnedUntil, target.lastMessageAt);
+            } else if (s.kind === 'check') {
+              const read = all.filter((c) => c.lastMessageAt > mark);
+              const options = policy({ k: 1, now: clock, idleMs: 0 });
+              expect(findEndedSessions(read, options)).toEqual(findEndedSessions(all, options));
+              mark = learnedThrough(read, mark);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps the mark before the oldest conversation still to learn from', () => {
+    const mark = learnedThrough(
+      [
+        conversation('a', { lastMessageAt: 100, learnedUntil: 100 }),
+        conversation('b', { lastMessageAt: 50, learnedUntil: 10 }),
+        conversation('c', { lastMessageAt: 30, learnedUntil: 0, temporary: true }),
+      ],
+      0,
+    );
+    expect(mark).toBe(49);
+    expect(learnedThrough([], 49)).toBe(49);
   });
 });

@@ -65,3 +65,27 @@ export function sessionsForJob(ended: readonly string[], max: number): string[] 
   const limit = Math.max(1, Math.floor(Number.isFinite(max) ? max : 1));
   return ended.slice(0, limit);
 }
+
+/**
+ * The latest activity time up to which every conversation is learned from or temporary, after a
+ * check that read `conversations`, every conversation active after `previous` (issue 11: the next
+ * check reads only those active after it, through the `updatedAt` index, instead of every
+ * conversation every minute). It stops just before the oldest conversation still to learn from,
+ * so that one is read again; `learnedUntil` never moves back, so nothing older can become
+ * unlearned without new activity, which moves it past the mark. One millisecond is kept back
+ * from the newest activity, for a message written in that same millisecond.
+ */
+export function learnedThrough(
+  conversations: readonly ConversationLearningState[],
+  previous: number,
+): number {
+  let oldestToLearn = Infinity;
+  let newest = previous;
+  for (const conversation of conversations) {
+    newest = Math.max(newest, conversation.lastMessageAt - 1);
+    if (!conversation.temporary && conversation.lastMessageAt > conversation.learnedUntil) {
+      oldestToLearn = Math.min(oldestToLearn, conversation.lastMessageAt - 1);
+    }
+  }
+  return Math.max(previous, Math.min(newest, oldestToLearn));
+}
