@@ -111,9 +111,19 @@ export function listConversationsActiveAfter(
   return db.conversations.where('updatedAt').above(time).toArray();
 }
 
-/** Newest activity first. Safe to call inside `liveQuery`. */
-export function listConversations(db: PersonaDatabase): Promise<Conversation[]> {
-  return db.conversations.orderBy('updatedAt').reverse().toArray();
+/**
+ * The `limit` conversations with the newest activity, newest first, and how many there are: the
+ * list reads what it shows, never every conversation (issue 11). Safe to call inside `liveQuery`.
+ */
+export async function listNewestConversations(
+  db: PersonaDatabase,
+  limit: number,
+): Promise<{ rows: Conversation[]; total: number }> {
+  const [rows, total] = await Promise.all([
+    db.conversations.orderBy('updatedAt').reverse().limit(limit).toArray(),
+    db.conversations.count(),
+  ]);
+  return { rows, total };
 }
 
 /** Renames without moving the conversation in the list. Returns the stored title. */

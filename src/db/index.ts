@@ -48,7 +48,7 @@ export {
   getConversation,
   getConversations,
   listConversationsActiveAfter,
-  listConversations,
+  listNewestConversations,
   MAX_TITLE_LENGTH,
   normalizeTitle,
   renameConversation,

@@ -3,7 +3,7 @@ import { AppError } from '../core/errors';
 import type { ChatMessage } from '../engine/engine';
 import type { Conversation, Message } from '../db';
 import type { AssistantClient } from './assistant-client';
-import type { ChatReads } from './database-reads';
+import type { ChatReads, ConversationPage } from './database-reads';
 import { LiveValue } from './live-query.svelte';
 import { MessageWindow } from './message-window.svelte';
 
@@ -12,12 +12,21 @@ export interface Streaming {
   text: string;
 }
 
+/**
+ * Conversations read at first and added per step: the list reads what it shows, never all of
+ * them (issue 11: 2,000 conversations were 10,000 nodes, and every change read them all again).
+ */
+export const CONVERSATION_PAGE = 100;
+
 /** Conversations, the open one's messages, and the reply being streamed into it. */
 export class ChatState {
   readonly #reads: ChatReads;
   readonly #client: AssistantClient;
   readonly #onEngineError: (error: AppError) => void;
-  readonly conversations: LiveValue<Conversation[]>;
+  #list = $state.raw<LiveValue<ConversationPage>>() as LiveValue<ConversationPage>;
+  #listLimit = CONVERSATION_PAGE;
+  /** The open conversation's row, wherever it is in the list. */
+  #active = $state.raw<LiveValue<Conversation | undefined> | null>(null);
   #messages = $state.raw<MessageWindow | null>(null);
   #activeId = $state<string | null>(null);
   #streaming = $state<Streaming | null>(null);
@@ -40,7 +49,30 @@ export class ChatState {
     this.#reads = reads;
     this.#client = client;
     this.#onEngineError = onEngineError;
-    this.conversations = new LiveValue(() => reads.conversations(), []);
+    this.#list = new LiveValue(() => reads.newestConversations(CONVERSATION_PAGE), {
+      rows: [],
+      total: 0,
+    });
+  }
+
+  /** The conversations read so far, newest activity first. */
+  get conversations(): Conversation[] {
+    return this.#list.value.rows;
+  }
+
+  /** How many conversations are stored, read or not. */
+  get conversationCount(): number {
+    return this.#list.value.total;
+  }
+
+  /** Reads the next page of older conversations; what is shown stays until it arrives. */
+  showMoreConversations(): void {
+    const shown = this.#list.value;
+    if (shown.rows.length < this.#listLimit) return;
+    this.#listLimit += CONVERSATION_PAGE;
+    const limit = this.#listLimit;
+    this.#list.stop();
+    this.#list = new LiveValue(() => this.#reads.newestConversations(limit), shown);
   }
 
   get activeId(): string | null {
@@ -61,12 +93,12 @@ export class ChatState {
   }
 
   get activeConversation(): Conversation | undefined {
-    return this.conversations.value.find((c) => c.id === this.#activeId);
+    return this.#active?.value;
   }
 
-  showMessage(conversationId: string, messageId: string): void {
+  async showMessage(conversationId: string, messageId: string): Promise<void> {
     // Evidence may outlive its conversation (an import, a deletion in another tab).
-    if (!this.conversations.value.some((c) => c.id === conversationId)) {
+    if (!(await this.#reads.conversation(conversationId))) {
       this.#error = new AppError(
         'invalid-request',
         'The conversation this came from is no longer stored on this device.',
@@ -127,7 +159,11 @@ export class ChatState {
     this.#highlighted = null;
     if (conversationId === this.#activeId) return;
     this.#messages?.stop();
+    this.#active?.stop();
     this.#activeId = conversationId;
+    this.#active = conversationId
+      ? new LiveValue(() => this.#reads.conversation(conversationId), undefined)
+      : null;
     this.#messages = conversationId ? new MessageWindow(this.#reads, conversationId, around) : null;
     void this.#client.api.conversations.setActive(conversationId).catch(() => undefined);
   }
@@ -160,7 +196,7 @@ export class ChatState {
     await this.#guard(() => this.#client.api.conversations.remove(conversationId));
     if (forget.length > 0) await this.forgetFields(forget);
     if (conversationId === this.#activeId) {
-      const next = this.conversations.value.find((c) => c.id !== conversationId);
+      const next = this.conversations.find((c) => c.id !== conversationId);
       this.select(next?.id ?? null);
     }
   }

@@ -8,8 +8,9 @@ import type { ProfileRevision } from '../core/profile/types';
 import type { BenchPersonaResult, BenchRun, BenchSession } from '../core/bench/types';
 import {
   fieldsLearnedOnlyFrom,
+  getConversation,
   getMessage,
-  listConversations,
+  listNewestConversations,
   listMessagesAfter,
   listMessagesBefore,
   listMessagesInRange,
@@ -70,15 +71,23 @@ export interface MessageReads {
   inRange(conversationId: string, from: number, to: number | null): Promise<Message[]>;
 }
 
+export interface ConversationPage {
+  rows: Conversation[];
+  total: number;
+}
+
 /** The conversation list, the open conversation's pages, and what only one conversation taught. */
 export interface ChatReads extends MessageReads {
-  conversations(): Promise<Conversation[]>;
+  /** The `limit` conversations with the newest activity, and how many there are. */
+  newestConversations(limit: number): Promise<ConversationPage>;
+  conversation(id: string): Promise<Conversation | undefined>;
   fieldsLearnedOnlyFrom(conversationId: string): Promise<FieldRef[]>;
 }
 
 export function chatReads(db: PersonaDatabase): ChatReads {
   return {
-    conversations: () => listConversations(db),
+    newestConversations: (limit) => listNewestConversations(db, limit),
+    conversation: (id) => getConversation(db, id),
     fieldsLearnedOnlyFrom: (conversationId) => fieldsLearnedOnlyFrom(db, conversationId),
     message: (id) => getMessage(db, id),
     newest: (conversationId, limit) => listNewestMessages(db, conversationId, limit),

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
-import { listConversations, listMessages } from '../../src/db';
+import { listMessages, listNewestConversations } from '../../src/db';
 import type { AssistantClient, AssistantRemote } from '../../src/state/assistant-client';
 import { ChatState } from '../../src/state/chat.svelte';
 import { chatReads } from '../../src/state/database-reads';
@@ -41,7 +41,7 @@ describe('ChatState (issue 12)', () => {
     chat.select('not-in-the-backup');
     await chat.send('Hello again');
     expect(chat.error).toBeNull();
-    const [conversation] = await listConversations(db);
+    const [conversation] = (await listNewestConversations(db, 10)).rows;
     expect(chat.activeId).toBe(conversation?.id);
     expect(replies).toHaveLength(1);
     const messages = await listMessages(db, conversation?.id ?? '');
@@ -55,7 +55,7 @@ describe('ChatState (issue 12)', () => {
     const opening = chat.newConversation();
     await chat.send('Hello');
     await opening;
-    const conversations = await listConversations(db);
+    const conversations = (await listNewestConversations(db, 10)).rows;
     expect(conversations).toHaveLength(1);
     expect(chat.activeId).toBe(conversations[0]?.id);
     const messages = await listMessages(db, conversations[0]?.id ?? '');
@@ -70,7 +70,7 @@ describe('ChatState (issue 12)', () => {
       messages: Array.from({ length: 300 }, (_, i) => ({ content: `message ${i}` })),
     });
     await vi.waitFor(() => {
-      expect(chat.conversations.value).toHaveLength(1);
+      expect(chat.conversations).toHaveLength(1);
     });
     chat.select(conversation.id);
     await vi.waitFor(() => {
@@ -79,7 +79,7 @@ describe('ChatState (issue 12)', () => {
     expect(chat.messages.length).toBeLessThan(100);
 
     const old = messages[5]?.id ?? '';
-    chat.showMessage(conversation.id, old);
+    await chat.showMessage(conversation.id, old);
     expect(chat.highlighted).toBe(old);
     await vi.waitFor(() => {
       expect(chat.messages.some((m) => m.id === old)).toBe(true);
@@ -95,9 +95,9 @@ describe('ChatState (issue 12)', () => {
     chat.window?.stop();
   });
 
-  it('says so when an evidence link points at a conversation that is not stored', () => {
+  it('says so when an evidence link points at a conversation that is not stored', async () => {
     const chat = new ChatState(chatReads(freshDatabase()), fakeClient().client, () => undefined);
-    chat.showMessage('gone', 'm1');
+    await chat.showMessage('gone', 'm1');
     expect(chat.activeId).toBeNull();
     expect(chat.error?.message).toMatch(/no longer stored/);
   });

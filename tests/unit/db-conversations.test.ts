@@ -7,7 +7,7 @@ import {
   getConversation,
   getSetting,
   InvalidRequestError,
-  listConversations,
+  listNewestConversations,
   listMessages,
   MAX_TITLE_LENGTH,
   renameConversation,
@@ -67,8 +67,8 @@ describe('getConversation', () => {
   });
 });
 
-describe('listConversations', () => {
-  it('lists the most recently active first', async () => {
+describe('listNewestConversations', () => {
+  it('lists the most recently active first, as many as asked, and counts them all', async () => {
     const { conversation: old } = await seedConversation(db, { conversation: { updatedAt: 100 } });
     const { conversation: newest } = await seedConversation(db, {
       conversation: { updatedAt: 300 },
@@ -77,9 +77,13 @@ describe('listConversations', () => {
       conversation: { updatedAt: 200 },
     });
 
-    const ids = (await listConversations(db)).map((c) => c.id);
+    const all = await listNewestConversations(db, 10);
+    expect(all.rows.map((c) => c.id)).toEqual([newest.id, middle.id, old.id]);
+    expect(all.total).toBe(3);
 
-    expect(ids).toEqual([newest.id, middle.id, old.id]);
+    const page = await listNewestConversations(db, 2);
+    expect(page.rows.map((c) => c.id)).toEqual([newest.id, middle.id]);
+    expect(page.total).toBe(3);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createConversation,
   getProfile,
-  listConversations,
+  listNewestConversations,
   listJobs,
   listMessages,
   listRevisions,
@@ -78,7 +78,7 @@ describe('quiescing the worker before an import or erase', () => {
     await wipeDatabase(db);
     engine.betweenTokens = () => Promise.resolve();
     await tick();
-    expect(await listConversations(db)).toEqual([]);
+    expect((await listNewestConversations(db, 100)).rows).toEqual([]);
     expect(await listMessages(db, conversation.id)).toEqual([]);
   });
 
