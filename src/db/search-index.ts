@@ -10,7 +10,7 @@
  */
 import { matchesTerms, type SearchQuery } from '../core/search/query';
 import { termsOf } from '../core/search/terms';
-import type { PersonaDatabase } from './database';
+import { TABLES, type PersonaDatabase } from './database';
 import type { Conversation, Message, SearchDoc, SearchProgress } from './records';
 
 /** Completions of a prefix looked at: "be" has hundreds, the first ones in order are the shortest. */
@@ -63,24 +63,46 @@ async function replaceDoc(db: PersonaDatabase, ref: string, doc: Omit<SearchDoc,
   if (doc.terms.length > 0) await db.searchDocs.add({ ref, ...doc });
 }
 
-/** Rows read at a time while checking candidates for the prefix. */
+/** Rows read at a time while checking candidates against their terms. */
 const CHECK_BATCH = 200;
+/**
+ * Newest row keys read first from each word's list. Reading a list whole costs about 10 ms per
+ * 1,000 rows (a common word's 8,000 took 130 ms at 100,000 messages), a window of them a few ms.
+ */
+export const POSTING_WINDOW = 1000;
+
+/** A word's (or a prefix's) newest row keys, newest first, and whether that is all of them. */
+interface Posting {
+  keys: number[];
+  /** Every key at or above this one is in `keys`: -Infinity when the list is whole. */
+  floor: number;
+}
+
+export interface SearchTuning {
+  /** Row keys read first from each list (for tests: small windows exercise every path). */
+  window?: number;
+}
 
 /**
  * The newest `limit` rows answering the query: every whole term and the prefix.
  *
- * Whole terms: the row keys of each term come from the index alone, in one `getAllKeys` each,
- * and are intersected here, shortest list first, with the prefix as one more list (the union of
- * its first completions' keys); only the survivors are read, newest first (and checked again from
- * the terms they carry, so no message is read). Reading a common
- * term's keys costs a few milliseconds per 10,000 rows; scanning its rows with a filter cost far
- * more when two common words seldom meet. Only a prefix: each completion's newest keys are merged.
+ * Each word's newest row keys come from the index alone, a window at a time; the prefix is one
+ * more list, the union of its completions'. Every key at or above the highest floor is known in
+ * every list, so the intersection there is exact: when it holds `limit` rows, those are the
+ * answer. Otherwise a list read whole gives the candidates, checked newest first against the
+ * terms each row carries (no message is read); only when every list is longer than its window and
+ * they seldom meet are the lists read whole and intersected, as before (issue 11).
  */
-export function searchDocs(
+export async function searchDocs(
   db: PersonaDatabase,
   query: SearchQuery,
   limit: number,
+  tuning: SearchTuning = {},
 ): Promise<SearchDoc[]> {
+  const window = Math.max(1, tuning.window ?? POSTING_WINDOW);
+  // Before the transaction: awaiting IndexedDB itself inside a Dexie transaction commits it.
+  const completions = query.prefix === null ? [] : await completionsOf(db, query.prefix);
+  if (query.prefix !== null && completions.length === 0) return [];
   return db.transaction('r', db.searchDocs, async () => {
     const [only] = query.terms;
     if (query.terms.length === 1 && only !== undefined && query.prefix === null) {
@@ -88,59 +110,117 @@ export function searchDocs(
       // word's rows walks all of them (a one-word search took 145 ms at 100,000 messages with it).
       return db.searchDocs.where('terms').equals(only).reverse().limit(limit).toArray();
     }
-    const keysOf = (term: string) =>
-      db.searchDocs.where('terms').equals(term).primaryKeys() as Promise<number[]>;
-    if (query.terms.length > 0) {
-      const postings = await Promise.all(query.terms.map(keysOf));
-      if (query.prefix !== null) {
-        // The prefix as one more list, the union of its completions' keys: checking it row by
-        // row read every row of the other words (663 ms for "water evening", its last word a
-        // prefix, at 100,000 messages).
-        const completions = await completionsOf(db, query.prefix);
-        const lists = await Promise.all(completions.map(keysOf));
-        postings.push([...new Set(lists.flat())]);
-      }
-      postings.sort((a, b) => a.length - b.length);
-      let candidates = postings[0] ?? [];
-      for (const keys of postings.slice(1)) {
-        if (candidates.length === 0) break;
-        const found = new Set(keys);
-        candidates = candidates.filter((key) => found.has(key));
-      }
-      const newestFirst = candidates.sort((a, b) => b - a);
-      const found: SearchDoc[] = [];
-      for (let at = 0; at < newestFirst.length && found.length < limit; at += CHECK_BATCH) {
-        const docs = await db.searchDocs.bulkGet(newestFirst.slice(at, at + CHECK_BATCH));
-        for (const doc of docs) {
-          if (doc && found.length < limit && matchesTerms(doc.terms, query)) found.push(doc);
-        }
-      }
-      return found;
+    const prefixOnly = query.terms.length === 0;
+    const postings = await Promise.all([
+      ...query.terms.map((term) => postingOf(db, [term], prefixOnly ? limit : window)),
+      ...(query.prefix === null ? [] : [postingOf(db, completions, prefixOnly ? limit : window)]),
+    ]);
+    if (prefixOnly) {
+      // Only a prefix: the newest `limit` of its completions' rows are the answer.
+      return readDocs(db, postings[0]?.keys.slice(0, limit) ?? []);
     }
-    const { prefix } = query;
-    if (prefix === null) return [];
-    const completions = await completionsOf(db, prefix);
-    const newest = await Promise.all(
-      completions.map(
-        (term) =>
-          db.searchDocs.where('terms').equals(term).reverse().limit(limit).primaryKeys() as Promise<
-            number[]
-          >,
-      ),
-    );
-    const seqs = [...new Set(newest.flat())].sort((a, b) => b - a).slice(0, limit);
-    const docs = await db.searchDocs.bulkGet(seqs);
-    return docs.filter((doc): doc is SearchDoc => doc !== undefined);
+    if (postings.some((posting) => posting.keys.length === 0)) return [];
+
+    const floor = Math.max(...postings.map((posting) => posting.floor));
+    const known = intersect(postings.map((posting) => posting.keys.filter((key) => key >= floor)));
+    if (floor === -Infinity || known.length >= limit) {
+      return checked(db, known, query, limit);
+    }
+    const whole = postings
+      .filter((posting) => posting.floor === -Infinity)
+      .sort((a, b) => a.keys.length - b.keys.length)[0];
+    if (whole) return checked(db, whole.keys, query, limit);
+    // Every list is long and they seldom meet: read them whole.
+    const all = await Promise.all([
+      ...query.terms.map((term) => postingOf(db, [term], Infinity)),
+      ...(query.prefix === null ? [] : [postingOf(db, completions, Infinity)]),
+    ]);
+    return checked(db, intersect(all.map((posting) => posting.keys)), query, limit);
   });
 }
 
-/** The indexed words that start with `prefix`, the first `MAX_PREFIX_EXPANSIONS` in order. */
-async function completionsOf(db: PersonaDatabase, prefix: string): Promise<string[]> {
-  return (await db.searchDocs
-    .where('terms')
-    .between(prefix, prefix + '\uffff', true, true)
-    .limit(MAX_PREFIX_EXPANSIONS)
-    .uniqueKeys()) as string[];
+/** The newest `window` row keys of the terms' lists together, newest first. */
+async function postingOf(
+  db: PersonaDatabase,
+  terms: readonly string[],
+  window: number,
+): Promise<Posting> {
+  const lists = await Promise.all(
+    terms.map((term) => {
+      const rows = db.searchDocs.where('terms').equals(term).reverse();
+      return (Number.isFinite(window) ? rows.limit(window) : rows).primaryKeys() as Promise<
+        number[]
+      >;
+    }),
+  );
+  let floor = -Infinity;
+  for (const keys of lists) {
+    const oldest = keys.at(-1);
+    if (keys.length >= window && oldest !== undefined) floor = Math.max(floor, oldest);
+  }
+  const keys = [...new Set(lists.flat())].filter((key) => key >= floor).sort((a, b) => b - a);
+  return { keys, floor };
+}
+
+/** The keys in every list, newest first; the shortest list is walked. */
+function intersect(lists: readonly number[][]): number[] {
+  const [shortest, ...others] = [...lists].sort((a, b) => a.length - b.length);
+  if (!shortest) return [];
+  const sets = others.map((keys) => new Set(keys));
+  return shortest.filter((key) => sets.every((set) => set.has(key))).sort((a, b) => b - a);
+}
+
+/** The newest `limit` rows among `keys` (newest first) that answer the query. */
+async function checked(
+  db: PersonaDatabase,
+  keys: readonly number[],
+  query: SearchQuery,
+  limit: number,
+): Promise<SearchDoc[]> {
+  const found: SearchDoc[] = [];
+  for (let at = 0; at < keys.length && found.length < limit; at += CHECK_BATCH) {
+    for (const doc of await readDocs(db, keys.slice(at, at + CHECK_BATCH))) {
+      if (found.length < limit && matchesTerms(doc.terms, query)) found.push(doc);
+    }
+  }
+  return found;
+}
+
+async function readDocs(db: PersonaDatabase, keys: readonly number[]): Promise<SearchDoc[]> {
+  const docs = await db.searchDocs.bulkGet([...keys]);
+  return docs.filter((doc): doc is SearchDoc => doc !== undefined);
+}
+
+/**
+ * The indexed words that start with `prefix`, the first `MAX_PREFIX_EXPANSIONS` in order. Each
+ * step seeks past every row of the word found: a 'nextunique' cursor walks them all (104-154 ms
+ * for "water", in 8,000 rows, at 100,000 messages). Its own read transaction, on the database
+ * under Dexie: Dexie has no seek.
+ */
+function completionsOf(db: PersonaDatabase, prefix: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const index = db
+      .backendDB()
+      .transaction(TABLES.searchDocs, 'readonly')
+      .objectStore(TABLES.searchDocs)
+      .index('terms');
+    const found: string[] = [];
+    const request = index.openKeyCursor(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (!cursor || found.length >= MAX_PREFIX_EXPANSIONS) {
+        resolve(found);
+        return;
+      }
+      const term = cursor.key as string;
+      found.push(term);
+      // The smallest string after `term`: the next word.
+      cursor.continue(`${term}\u0000`);
+    };
+    request.onerror = () => {
+      reject(request.error ?? new Error('Reading the search index failed.'));
+    };
+  });
 }
 
 /** Whether messages stored without the index are still being indexed: results may miss them. */

@@ -4,6 +4,7 @@
  * query over it (AND, prefix, newest first, limit), as the worker answers it.
  */
 import 'fake-indexeddb/auto';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   backfillSearchIndex,
@@ -17,6 +18,7 @@ import {
   markInterruptedReplies,
   prepareRegenerate,
   renameConversation,
+  searchDocs,
   saveReplyProgress,
   sendUserMessage,
   wipeDatabase,
@@ -24,6 +26,7 @@ import {
 } from '../../src/db';
 import { ConversationSearch } from '../../src/worker/conversation-search';
 import type { SearchHit } from '../../src/worker/contract';
+import { matchesTerms, type SearchQuery } from '../../src/core/search/query';
 import { markedParts, type Marked } from '../../src/core/search/snippet';
 import { freshDatabase } from './factories';
 
@@ -194,5 +197,45 @@ describe('the query', () => {
     await chat('Any', ['words']);
     expect(await find('')).toEqual([]);
     expect(await find(' ?! ')).toEqual([]);
+  });
+});
+
+describe('the query over long word lists (issue 11)', () => {
+  const VOCABULARY = ['sea', 'seal', 'season', 'sun', 'sunny', 'rain', 'rainy', 'wind'];
+  const term = fc.constantFrom(...VOCABULARY);
+  const query: fc.Arbitrary<SearchQuery> = fc.record({
+    terms: fc.uniqueArray(term, { maxLength: 3 }),
+    prefix: fc.option(fc.constantFrom('se', 'sea', 'su', 'ra', 'wi', 'x'), { nil: null }),
+  });
+
+  it('answers exactly as reading every row would, whatever the windows of keys read first', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uniqueArray(term, { minLength: 1, maxLength: 5 }), { maxLength: 60 }),
+        fc.array(query, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 12 }),
+        async (rows, queries, window, limit) => {
+          const fresh = freshDatabase();
+          await fresh.searchDocs.bulkAdd(
+            rows.map((terms, i) => ({
+              ref: `m:${i}`,
+              conversationId: 'c',
+              messageId: `${i}`,
+              terms,
+            })),
+          );
+          const all = (await fresh.searchDocs.toArray()).reverse();
+          for (const q of queries) {
+            if (q.terms.length === 0 && q.prefix === null) continue;
+            const expected = all.filter((doc) => matchesTerms(doc.terms, q)).slice(0, limit);
+            const found = await searchDocs(fresh, q, limit, { window });
+            expect(found.map((doc) => doc.seq)).toEqual(expected.map((doc) => doc.seq));
+          }
+          fresh.close();
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
