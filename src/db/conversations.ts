@@ -164,6 +164,7 @@ export async function deleteConversation(db: PersonaDatabase, id: string): Promi
         db.proposals,
         db.jobs,
         db.searchDocs,
+        db.messageTallies,
       ],
       async () => {
         await db.messages
@@ -171,6 +172,7 @@ export async function deleteConversation(db: PersonaDatabase, id: string): Promi
           .between([id, Dexie.minKey], [id, Dexie.maxKey], true, true)
           .delete();
         await db.conversations.delete(id);
+        await db.messageTallies.delete(id);
         await unindexConversation(db, id);
         if ((await getSetting(db, 'activeConversationId')) === id) {
           await setSetting(db, 'activeConversationId', null);

@@ -17,6 +17,7 @@ import type {
   ProfileRow,
   Proposal,
   SearchDoc,
+  MessageTally,
   SearchProgress,
   SettingRow,
 } from './records';
@@ -34,6 +35,7 @@ export const TABLES = {
   jobs: 'jobs',
   searchDocs: 'searchDocs',
   searchProgress: 'searchProgress',
+  messageTallies: 'messageTallies',
 } as const;
 
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
@@ -90,6 +92,14 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
     // No upgrade: indexing 100,000 messages here would hold the database closed for the whole
     // run; the worker indexes them in the background from `searchProgress`, which starts empty.
   },
+  {
+    version: 4,
+    stores: {
+      // Messages per conversation (`storage-usage.ts`). No upgrade: a missing row is counted
+      // when the Storage view next needs it.
+      [TABLES.messageTallies]: 'conversationId',
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = SCHEMA_VERSIONS[SCHEMA_VERSIONS.length - 1]?.version ?? 0;
@@ -105,6 +115,7 @@ export class PersonaDatabase extends Dexie {
   jobs!: EntityTable<Job, 'id'>;
   searchDocs!: EntityTable<SearchDoc, 'seq'>;
   searchProgress!: EntityTable<SearchProgress, 'key'>;
+  messageTallies!: EntityTable<MessageTally, 'conversationId'>;
 
   constructor(name: string = DB_NAME) {
     super(name);

@@ -25,6 +25,7 @@ export {
   type Proposal,
   type ProposalStatus,
   type ReplyStats,
+  type MessageTally,
   type SearchDoc,
   type SearchProgress,
   type SettingRow,

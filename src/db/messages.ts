@@ -170,45 +170,56 @@ export async function sendUserMessage(
     throw new InvalidRequestError('empty-message', 'A message cannot be empty.');
   }
   return withStorageErrors(() =>
-    db.transaction('rw', [db.conversations, db.messages, db.searchDocs], async () => {
-      const conversation = await db.conversations.get(conversationId);
-      if (!conversation) throw conversationNotFound();
-      const last = await inConversation(db, conversationId).last();
-      if (last?.status === 'streaming') throw replyInProgress();
-      const now = Date.now();
-      // Messages sort by createdAt; two in the same millisecond (or a clock set back) would
-      // otherwise fall back to the order of their random ids.
-      const userAt = last ? Math.max(now, last.createdAt + 1) : now;
-      const user: Message = {
-        id: crypto.randomUUID(),
-        conversationId,
-        role: 'user',
-        content,
-        createdAt: userAt,
-        status: 'complete',
-      };
-      const assistant: Message = {
-        id: crypto.randomUUID(),
-        conversationId,
-        role: 'assistant',
-        content: '',
-        createdAt: userAt + 1,
-        status: 'streaming',
-      };
-      await db.messages.bulkAdd([user, assistant]);
-      const changes: Partial<Conversation> = { updatedAt: now };
-      // Only a conversation's first message names it, so a title the user chose is never
-      // replaced, even one that happens to read "New chat".
-      if (!last && conversation.title === DEFAULT_CONVERSATION_TITLE) {
-        changes.title = titleFromMessage(content);
-      }
-      await db.conversations.update(conversationId, changes);
-      // The empty reply is indexed when it ends: not at each save while it streams.
-      await indexMessage(db, user);
-      if (changes.title !== undefined)
-        await indexTitle(db, { id: conversationId, title: changes.title });
-      return { userMessageId: user.id, assistantMessageId: assistant.id };
-    }),
+    db.transaction(
+      'rw',
+      [db.conversations, db.messages, db.searchDocs, db.messageTallies],
+      async () => {
+        const conversation = await db.conversations.get(conversationId);
+        if (!conversation) throw conversationNotFound();
+        const last = await inConversation(db, conversationId).last();
+        if (last?.status === 'streaming') throw replyInProgress();
+        const now = Date.now();
+        // Messages sort by createdAt; two in the same millisecond (or a clock set back) would
+        // otherwise fall back to the order of their random ids.
+        const userAt = last ? Math.max(now, last.createdAt + 1) : now;
+        const user: Message = {
+          id: crypto.randomUUID(),
+          conversationId,
+          role: 'user',
+          content,
+          createdAt: userAt,
+          status: 'complete',
+        };
+        const assistant: Message = {
+          id: crypto.randomUUID(),
+          conversationId,
+          role: 'assistant',
+          content: '',
+          createdAt: userAt + 1,
+          status: 'streaming',
+        };
+        await db.messages.bulkAdd([user, assistant]);
+        // Only a tally that exists is kept: a missing one is counted whole when needed.
+        await db.messageTallies
+          .where('conversationId')
+          .equals(conversationId)
+          .modify((tally) => {
+            tally.messages += 2;
+          });
+        const changes: Partial<Conversation> = { updatedAt: now };
+        // Only a conversation's first message names it, so a title the user chose is never
+        // replaced, even one that happens to read "New chat".
+        if (!last && conversation.title === DEFAULT_CONVERSATION_TITLE) {
+          changes.title = titleFromMessage(content);
+        }
+        await db.conversations.update(conversationId, changes);
+        // The empty reply is indexed when it ends: not at each save while it streams.
+        await indexMessage(db, user);
+        if (changes.title !== undefined)
+          await indexTitle(db, { id: conversationId, title: changes.title });
+        return { userMessageId: user.id, assistantMessageId: assistant.id };
+      },
+    ),
   );
 }
 

@@ -169,6 +169,16 @@ export interface Job {
  * One searchable text in the search index (schema version 3): a message, or a conversation's
  * title. Derived data: never in a backup, rebuilt from the messages after an import.
  */
+/**
+ * How many messages a conversation holds, kept with every write that adds or removes some, so the
+ * Storage view never counts 100,000 messages (issue 11). Derived data: not in a backup; a missing
+ * row (after an import, or for rows stored before schema version 4) is counted when next needed.
+ */
+export interface MessageTally {
+  conversationId: string;
+  messages: number;
+}
+
 export interface SearchDoc {
   /** Assigned on write, growing: a term's newest rows are its highest. */
   seq?: number;

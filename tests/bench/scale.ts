@@ -42,6 +42,9 @@ const REUSE = process.env.BENCH_REUSE === '1';
 const ROUND_TRIP = process.env.BENCH_ROUND_TRIP !== '0';
 const REINDEX = process.env.BENCH_REINDEX !== '0';
 
+/** Names this invocation's messages apart from those an earlier one left in a kept profile. */
+const STAMP = Date.now().toString(36);
+
 const scaled = (n: number): number => Math.max(2, Math.round((n * SCALE) / 2) * 2);
 
 const HISTORIES: HistorySpec[] = [
@@ -361,19 +364,19 @@ async function measure(history: HistorySpec, dir: string, run: number): Promise<
     await waitForModel(app);
     if (history.conversations > 0) {
       from = await now(page);
-      const open = await timeSend(app, `Run ${run}: a question in the open conversation.`);
+      const open = await timeSend(app, `Run ${run} ${STAMP}: a question in the open conversation.`);
       figures.sendOpenOwnMs = open.own;
       figures.sendOpenFirstTokenMs = open.first;
       figures.sendOpenStallMs = await longestStall(page, from, await now(page));
       await app.openConversation(SHORT_TITLE);
       await expect(app.messages().first()).toBeVisible();
-      const short = await timeSend(app, `Run ${run}: a question in a short conversation.`);
+      const short = await timeSend(app, `Run ${run} ${STAMP}: a question in a short conversation.`);
       figures.sendShortOwnMs = short.own;
       figures.sendShortFirstTokenMs = short.first;
     }
     await app.startNewChat();
     from = await now(page);
-    const fresh = await timeSend(app, `Run ${run}: hello in a new chat.`);
+    const fresh = await timeSend(app, `Run ${run} ${STAMP}: hello in a new chat.`);
     figures.newChatOwnMs = fresh.own;
     figures.newChatFirstTokenMs = fresh.first;
     figures.newChatStallMs = await longestStall(page, from, await now(page));
@@ -459,6 +462,29 @@ function summarize(runs: Figures[]): Record<string, Summary> {
   );
 }
 
+/**
+ * A kept profile's service worker still serves the build it precached: without this, a rebuilt
+ * app would be measured as the old one. Drops it and its caches, then lets the current build's
+ * worker install and take over, as a returning user's browser holds it.
+ */
+async function installCurrentBuild(profile: string): Promise<void> {
+  const context = await launchBenchProfile(profile, APP_URL);
+  try {
+    const page = await context.newPage();
+    await page.goto(APP_URL);
+    await page.evaluate(
+      `(async () => {
+        for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+        for (const key of await caches.keys()) await caches.delete(key);
+      })()`,
+    );
+    await page.reload();
+    await page.evaluate('navigator.serviceWorker.ready.then(() => undefined)');
+  } finally {
+    await context.close();
+  }
+}
+
 const fmt = (n: number): string =>
   Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
 
@@ -479,6 +505,7 @@ async function main(): Promise<void> {
       const t = Date.now();
       // Indexing an imported 100k history takes minutes: a later run may keep the profiles.
       if (REUSE && existsSync(join(root, history.name))) {
+        await installCurrentBuild(join(root, history.name));
         setup[history.name] = { reused: 1 };
         runs[history.name] = [];
         continue;

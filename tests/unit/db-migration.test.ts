@@ -130,6 +130,12 @@ const VERSION_3_LAYOUT: Record<string, StoreLayout> = {
   searchProgress: { keyPath: 'key', indexes: {}, unique: [] },
 };
 
+/** Version 4: version 3 plus each conversation's message count. */
+const VERSION_4_LAYOUT: Record<string, StoreLayout> = {
+  ...VERSION_3_LAYOUT,
+  messageTallies: { keyPath: 'conversationId', indexes: {}, unique: [] },
+};
+
 describe('schema', () => {
   it('keeps the database and table names', () => {
     expect(DB_NAME).toBe('persona');
@@ -144,12 +150,13 @@ describe('schema', () => {
       jobs: 'jobs',
       searchDocs: 'searchDocs',
       searchProgress: 'searchProgress',
+      messageTallies: 'messageTallies',
     });
   });
 
-  it('is at version 3, and versions are only appended', () => {
-    expect(SCHEMA_VERSION).toBe(3);
-    expect(SCHEMA_VERSIONS.map((v) => v.version)).toEqual([1, 2, 3]);
+  it('is at version 4, and versions are only appended', () => {
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSIONS.map((v) => v.version)).toEqual([1, 2, 3, 4]);
     expect(SCHEMA_VERSIONS[0]?.stores).toEqual({
       conversations: 'id, updatedAt',
       messages: 'id, [conversationId+createdAt], status',
@@ -168,6 +175,8 @@ describe('schema', () => {
       searchProgress: 'key',
     });
     expect(SCHEMA_VERSIONS[2]?.upgrade).toBeUndefined();
+    expect(SCHEMA_VERSIONS[3]?.stores).toEqual({ messageTallies: 'conversationId' });
+    expect(SCHEMA_VERSIONS[3]?.upgrade).toBeUndefined();
   });
 
   it('opens with the tables of the current version', async () => {
@@ -179,7 +188,7 @@ describe('schema', () => {
     expect(db.tables.map((t) => t.name).sort()).toEqual(Object.values(TABLES).sort());
   });
 
-  it('lays out version 3 on disk as pinned', async () => {
+  it('lays out version 4 on disk as pinned', async () => {
     const name = uniqueName();
     const db = openDatabase(name);
     opened.push(db);
@@ -188,8 +197,8 @@ describe('schema', () => {
 
     const native = await openNative(name);
     try {
-      expect(native.version).toBe(nativeVersion(3));
-      expect(layoutOf(native)).toEqual(VERSION_3_LAYOUT);
+      expect(native.version).toBe(nativeVersion(4));
+      expect(layoutOf(native)).toEqual(VERSION_4_LAYOUT);
     } finally {
       native.close();
     }

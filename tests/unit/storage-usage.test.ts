@@ -1,7 +1,16 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { serializedBytes } from '../../src/core/storage/usage';
-import { measureStoredData, setSetting } from '../../src/db';
+import {
+  createConversation,
+  deleteConversation,
+  exportBackupParts,
+  importBackupFile,
+  measureStoredData,
+  sendUserMessage,
+  setSetting,
+  type PersonaDatabase,
+} from '../../src/db';
 import { freshDatabase, makeConversation, makeMessage, seedConversation } from './factories';
 
 describe('serializedBytes', () => {
@@ -28,6 +37,8 @@ describe('measureStoredData', () => {
       // The search index counts: it takes room on the device like the rest.
       'searchDocs',
       'searchProgress',
+      // Derived, like the search index: each conversation's number of messages.
+      'messageTallies',
     ]);
     expect(usage.tables.every((t) => t.rows === 0 && t.bytes === 0)).toBe(true);
     expect(usage.largestConversations).toEqual([]);
@@ -122,5 +133,38 @@ describe('measureStoredData on a large history (issue 11)', () => {
     ]);
     for (const conversation of rest) expect(conversation.bytes).toBe(exactOf(conversation.id));
     expect(rest.map((c) => c.messages)).toEqual([77, 77]);
+  });
+
+  it('keeps every conversation’s count exact through sends, deletions, seeded rows and an import', async () => {
+    const db = freshDatabase();
+    const counts = async (of: PersonaDatabase) => {
+      const usage = await measureStoredData(of, 10);
+      return {
+        messages: usage.tables.find((t) => t.table === 'messages')?.rows,
+        byTitle: Object.fromEntries(usage.largestConversations.map((c) => [c.title, c.messages])),
+      };
+    };
+    const a = await createConversation(db, { title: 'A' });
+    const b = await createConversation(db, { title: 'B' });
+    await sendUserMessage(db, a.id, 'one');
+    expect(await counts(db)).toEqual({ messages: 2, byTitle: { A: 2, B: 0 } });
+
+    // Counted once, then kept with each send.
+    await sendUserMessage(db, b.id, 'two');
+    expect(await counts(db)).toEqual({ messages: 4, byTitle: { A: 2, B: 2 } });
+    // Rows written without a send (an older version's): counted when first measured.
+    await seedConversation(db, {
+      conversation: { title: 'C' },
+      messages: [{ content: 'x' }, { content: 'y' }, { content: 'z' }],
+    });
+    expect(await counts(db)).toEqual({ messages: 7, byTitle: { A: 2, B: 2, C: 3 } });
+    await deleteConversation(db, a.id);
+    expect(await counts(db)).toEqual({ messages: 5, byTitle: { B: 2, C: 3 } });
+    expect(await db.messageTallies.get(a.id)).toBeUndefined();
+
+    const file = new Blob(await exportBackupParts(db, Date.now(), []));
+    const restored = freshDatabase();
+    await importBackupFile(restored, file);
+    expect(await counts(restored)).toEqual({ messages: 5, byTitle: { B: 2, C: 3 } });
   });
 });
