@@ -130,6 +130,8 @@ const replyLockHeld = async (messageId: string): Promise<boolean> => {
 
 /** Texts whose token count is remembered; a long conversation's turns, several times over. */
 const TOKEN_COUNT_MEMORY = 2000;
+/** Conversations whose prompt start is remembered: the ones recently replied in. */
+const PROMPT_STARTS_KEPT = 50;
 /** Replies whose prompt "Show prompt" can still show: a few kilobytes each, never stored. */
 const PROMPTS_KEPT = 20;
 
@@ -165,6 +167,11 @@ export class Assistant implements AssistantApi {
    * bare tokenizer), and without this every reply would recount the whole conversation.
    */
   #tokenCounts = new Map<string, number>();
+  /**
+   * The first message of each conversation's latest prompt, for the loaded model: the next
+   * prompt starts there while it fits, so the model finds the start of it in its cache.
+   */
+  readonly #promptStarts = new Map<string, string>();
   readonly #optimizer: ProfileOptimizer;
   readonly #profileEditor: ProfileEditor;
   readonly #lab: LabRunner;
@@ -324,6 +331,7 @@ export class Assistant implements AssistantApi {
         this.#engine = engine;
         this.#loaded = loaded;
         this.#tokenCounts.clear();
+        this.#promptStarts.clear();
         await setSetting(this.#deps.db, 'selectedModel', spec);
         return loaded;
       } finally {
@@ -581,13 +589,19 @@ export class Assistant implements AssistantApi {
             request,
             historyCharBudget(loaded.contextWindow, reserve),
           );
+          const startId = this.#promptStarts.get(request.conversationId);
+          const previousStart =
+            startId === undefined ? -1 : history.ids.findIndex((id) => id === startId);
           const fitted = await fitToContext({
             system: await this.#systemPrompt(request.conversationId),
             turns: history.turns,
             contextWindow: loaded.contextWindow,
             reserveForReply: reserve,
             countTokens: (t) => this.#countTokens(engine, t),
+            knownTokens: (t) => this.#tokenCounts.get(t),
+            ...(previousStart < 0 ? {} : { previousStart }),
           });
+          this.#rememberPromptStart(request.conversationId, history.ids[fitted.droppedTurns]);
           // Messages too old to be read at all were left out as well.
           const prompt = { ...fitted, droppedTurns: fitted.droppedTurns + history.olderCount };
           this.#rememberPrompt(messageId, prompt.messages);
@@ -688,6 +702,16 @@ export class Assistant implements AssistantApi {
     return personalizedSystemPrompt(new Date(clock()), profile, settings.profileTokenBudget);
   }
 
+  #rememberPromptStart(conversationId: string, messageId: string | undefined): void {
+    this.#promptStarts.delete(conversationId);
+    if (messageId === undefined) return;
+    if (this.#promptStarts.size >= PROMPT_STARTS_KEPT) {
+      const oldest = this.#promptStarts.keys().next();
+      if (!oldest.done) this.#promptStarts.delete(oldest.value);
+    }
+    this.#promptStarts.set(conversationId, messageId);
+  }
+
   async #countTokens(engine: Engine, text: string): Promise<number> {
     const known = this.#tokenCounts.get(text);
     if (known !== undefined) return known;
@@ -708,7 +732,7 @@ export class Assistant implements AssistantApi {
   async #historyBefore(
     request: ReplyRequest,
     maxChars: number,
-  ): Promise<{ turns: ConversationTurn[]; olderCount: number }> {
+  ): Promise<{ turns: ConversationTurn[]; ids: string[]; olderCount: number }> {
     const tail = await readConversationTail(
       this.#deps.db,
       request.messageId,
@@ -718,8 +742,10 @@ export class Assistant implements AssistantApi {
     if (tail?.conversationId !== request.conversationId) {
       throw new AppError('unknown', 'The message to reply to no longer exists.');
     }
+    const read = tail.messages.filter(countsAsTurn);
     return {
-      turns: tail.messages.filter(countsAsTurn).map((m) => ({ role: m.role, content: m.content })),
+      turns: read.map((m) => ({ role: m.role, content: m.content })),
+      ids: read.map((m) => m.id),
       olderCount: tail.olderCount,
     };
   }

@@ -383,6 +383,8 @@ async function measure(history: HistorySpec, dir: string, run: number): Promise<
     if (startTitle !== null) {
       await app.openConversation(startTitle);
       await expect(app.messages().first()).toBeVisible();
+      // Stored before the browser closes: the next start opens it again.
+      await expect.poll(() => storedOpenTitle(page)).toBe(startTitle);
     }
     return figures;
   } finally {
@@ -462,12 +464,38 @@ function summarize(runs: Figures[]): Record<string, Summary> {
   );
 }
 
+/** Reads the app's database from the page, as the app stored it (never writes). */
+const READ_STORED = `(store, key) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('persona');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const get = db.transaction(store).objectStore(store).get(key);
+    get.onerror = () => reject(get.error);
+    get.onsuccess = () => { db.close(); resolve(get.result ?? null); };
+  };
+})`;
+
+async function storedTitle(page: Page, conversationId: string): Promise<string | null> {
+  return page.evaluate(
+    `(${READ_STORED})('conversations', ${JSON.stringify(conversationId)}).then((c) => c && c.title)`,
+  );
+}
+
+/** The title of the conversation the app has stored as the one open. */
+async function storedOpenTitle(page: Page): Promise<string | null> {
+  const id = await page.evaluate(
+    `(${READ_STORED})('settings', 'activeConversationId').then((s) => s && s.value)`,
+  );
+  return typeof id === 'string' ? storedTitle(page, id) : null;
+}
+
 /**
  * A kept profile's service worker still serves the build it precached: without this, a rebuilt
  * app would be measured as the old one. Drops it and its caches, then lets the current build's
  * worker install and take over, as a returning user's browser holds it.
  */
-async function installCurrentBuild(profile: string): Promise<void> {
+async function installCurrentBuild(history: HistorySpec, profile: string): Promise<void> {
   const context = await launchBenchProfile(profile, APP_URL);
   try {
     const page = await context.newPage();
@@ -480,6 +508,14 @@ async function installCurrentBuild(profile: string): Promise<void> {
     );
     await page.reload();
     await page.evaluate('navigator.serviceWorker.ready.then(() => undefined)');
+    // An interrupted run may have left another conversation open: the history's own again.
+    if (history.conversations > 0) {
+      const title = await storedTitle(page, `bench-conversation-${history.conversations - 1}`);
+      if (title === null) throw new Error(`${history.name}: the open conversation is gone.`);
+      const app = new PersonaApp(page, `http://127.0.0.1:${MODEL_PORT}`);
+      await app.openConversation(title);
+      await expect.poll(() => storedOpenTitle(page)).toBe(title);
+    }
   } finally {
     await context.close();
   }
@@ -505,7 +541,7 @@ async function main(): Promise<void> {
       const t = Date.now();
       // Indexing an imported 100k history takes minutes: a later run may keep the profiles.
       if (REUSE && existsSync(join(root, history.name))) {
-        await installCurrentBuild(join(root, history.name));
+        await installCurrentBuild(history, join(root, history.name));
         setup[history.name] = { reused: 1 };
         runs[history.name] = [];
         continue;

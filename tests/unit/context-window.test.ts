@@ -95,6 +95,73 @@ describe('fitToContext', () => {
   });
 });
 
+describe('fitToContext in a conversation longer than the window (issue 10)', () => {
+  const exact = new Map<string, number>();
+  const counting = (counted: string[]) => (text: string) => {
+    counted.push(text);
+    const n = text.split(/\s+/).filter(Boolean).length;
+    exact.set(text, n);
+    return Promise.resolve(n);
+  };
+  const options = {
+    system: 'sys',
+    contextWindow: 400,
+    reserveForReply: 100,
+    knownTokens: (text: string) => exact.get(text),
+  };
+
+  it('keeps the previous start while everything from there fits, asking the model nothing', async () => {
+    const turns = [
+      turn('user', 120),
+      turn('assistant', 120),
+      turn('user', 60),
+      turn('assistant', 60),
+    ];
+    const first = await fitToContext({ ...options, turns, countTokens: counting([]) });
+    expect(first.droppedTurns).toBe(2);
+    // The next question: the texts already counted are known, the new one is bounded.
+    turns.push(turn('user', 5));
+    const counted: string[] = [];
+    const next = await fitToContext({
+      ...options,
+      turns,
+      countTokens: counting(counted),
+      previousStart: first.droppedTurns,
+    });
+    expect(counted).toEqual([]);
+    expect(next.droppedTurns).toBe(2);
+    expect(next.messages.slice(0, 3)).toEqual(first.messages.slice(0, 3));
+  });
+
+  it('moves the start in steps that leave room, so most replies reuse the prompt before them', async () => {
+    const turns: ConversationTurn[] = [];
+    const starts: number[] = [];
+    let previousStart: number | undefined;
+    for (let i = 0; i < 40; i++) {
+      turns.push(turn('user', 10 + (i % 3)), turn('assistant', 25));
+      const asked = turns.slice(0, -1);
+      const fitted = await fitToContext({
+        ...options,
+        turns: asked,
+        countTokens: counting([]),
+        previousStart,
+      });
+      // Never more than fits, counted exactly.
+      const tokens = await Promise.all(fitted.messages.map((m) => words(m.content)));
+      const size = tokens.reduce((a, n) => a + n + TEMPLATE_TOKENS_PER_MESSAGE, 0);
+      expect(size).toBeLessThanOrEqual(options.contextWindow - options.reserveForReply);
+      expect(fitted.messages[1]?.role).toBe('user');
+      previousStart = fitted.droppedTurns;
+      starts.push(previousStart);
+    }
+    const moves = starts.filter((start, i) => i > 0 && start !== starts[i - 1]).length;
+    // Kept whole at first; then dropping a turn or two each time would move it at nearly every
+    // reply. In steps of a quarter of the room it moves at about one reply in three.
+    expect(starts.at(-1)).toBeGreaterThan(40);
+    expect(moves).toBeLessThanOrEqual(starts.length / 3);
+  });
+});
+
 describe('which stored messages count as turns', () => {
   it('keeps finished, stopped and interrupted text; leaves out failed, empty and unfinished replies', () => {
     expect(countsAsTurn({ content: 'Hi', status: 'complete' })).toBe(true);
