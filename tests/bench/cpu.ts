@@ -270,24 +270,28 @@ async function installFirstTokenProbe(page: Page): Promise<void> {
   await page.evaluate('window.__name = (fn) => fn');
   await page.evaluate(() => {
     const w = window as unknown as {
-      probe: { sentAt: number | null; firstAt: number | null; replies: number };
+      probe: { sentAt: number | null; firstAt: number | null; lastReply: string | null };
     };
-    const replies = () => document.querySelectorAll('article.message[data-role="assistant"]');
-    w.probe = { sentAt: null, firstAt: null, replies: 0 };
+    // The last reply by its id, not the number of replies: the list renders only the rows near
+    // the screen (issue 11), so that number stops growing in a long conversation.
+    const lastReply = () =>
+      [...document.querySelectorAll('article.message[data-role="assistant"]')].at(-1) ?? null;
+    w.probe = { sentAt: null, firstAt: null, lastReply: null };
     document.addEventListener(
       'keydown',
       (event) => {
         if (event.key !== 'Enter' || event.shiftKey) return;
-        w.probe = { sentAt: performance.now(), firstAt: null, replies: replies().length };
+        const before = lastReply()?.getAttribute('data-message-id') ?? null;
+        w.probe = { sentAt: performance.now(), firstAt: null, lastReply: before };
       },
       true,
     );
     new MutationObserver(() => {
       const { probe } = w;
       if (probe.sentAt === null || probe.firstAt !== null) return;
-      const all = replies();
-      const last = all[all.length - 1];
-      if (all.length <= probe.replies || !last || last.querySelector('.typing')) return;
+      const last = lastReply();
+      if (!last || last.getAttribute('data-message-id') === probe.lastReply) return;
+      if (last.querySelector('.typing')) return;
       if ((last.querySelector('.content')?.textContent ?? '').trim() !== '') {
         probe.firstAt = performance.now();
       }
@@ -310,7 +314,11 @@ async function timedTurn(app: PersonaApp, text: string): Promise<number> {
   );
   const ms = (await handle.jsonValue()) as number;
   // Short turns: the reply is cut after its first words, as a user who got the answer might.
-  await app.stopGenerating().catch(() => undefined);
+  // A reply may already have ended by itself: then there is no Stop to wait for.
+  await app.page
+    .getByRole('button', { name: '■ Stop' })
+    .click({ timeout: 1_000 })
+    .catch(() => undefined);
   await app.waitForReplyToFinish();
   return ms;
 }

@@ -270,6 +270,10 @@ export class PersonaApp {
 
   async waitForReplyToFinish(timeout = 60_000): Promise<void> {
     await expect(this.lastReply()).not.toHaveAttribute('data-status', 'streaming', { timeout });
+    // The stored reply can read finished a moment before the page hears that the reply call has
+    // returned; until then Stop is still shown, and Enter does not send (a 2-token reply lost the
+    // next message of bench:cpu that way).
+    await expect(this.page.getByRole('button', { name: '■ Stop' })).toBeHidden({ timeout });
   }
 
   /** Opens "Show prompt" on a reply: what the model was given, one block per message. */
