@@ -15,6 +15,9 @@
  * Prints a table and writes everything to `bench-results/cpu-<time>.json`. No timed assertions:
  * the figures depend on the machine. Runs on the real SmolLM2 fixture, or on the tiny
  * random-weight GGUF when that is absent (labelled so: its speed says little about real models).
+ *
+ *   BENCH_RUNS, BENCH_CONVERSATIONS, BENCH_UPDATES, BENCH_COLD_STARTS   repetitions of each part
+ *   BENCH_APP_ONLY=1   only the app in Chromium (part 3), for a quick time-to-first-token check
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -33,6 +36,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 2);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1);
 const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 2);
+/** Only the app in Chromium (section 3): engine speed and prompt reuse are skipped. */
+const APP_ONLY = process.env.BENCH_APP_ONLY === '1';
 const PORT_BASE = Number(process.env.PERSONA_PORT_BASE ?? 4173) + 120;
 const APP_PORT = PORT_BASE;
 const RAW_PORT = PORT_BASE + 1;
@@ -475,8 +480,9 @@ async function main(): Promise<void> {
       return result;
     };
     let nonce = Date.now() % 100_000;
-    for (const config of configs) await sample(config, nonce++);
-    for (let run = 0; run < RUNS; run++) {
+    // A warm-up of each configuration, not counted.
+    if (!APP_ONLY) for (const config of configs) await sample(config, nonce++);
+    for (let run = 0; run < (APP_ONLY ? 0 : RUNS); run++) {
       // Rotated, so no configuration always runs right after the same other one.
       for (let i = 0; i < configs.length; i++) {
         const config = configs[(run + i) % configs.length] as Config;
@@ -492,7 +498,7 @@ async function main(): Promise<void> {
     });
 
     // 2. Prompt reuse.
-    const reuse = await promptReuse(rawPage, modelUrl);
+    const reuse = APP_ONLY ? [] : await promptReuse(rawPage, modelUrl);
     await rawPage.close();
 
     // 3. The app.
