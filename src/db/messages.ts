@@ -360,7 +360,8 @@ export async function markInterruptedReplies(
   );
 }
 
-function inConversation(db: PersonaDatabase, conversationId: string) {
+/** One conversation's messages, oldest first, by the `[conversationId+createdAt]` index. */
+export function inConversation(db: PersonaDatabase, conversationId: string) {
   return db.messages
     .where('[conversationId+createdAt]')
     .between([conversationId, Dexie.minKey], [conversationId, Dexie.maxKey], true, true);

@@ -6,6 +6,7 @@ import {
   type TableUsage,
 } from '../core/storage/usage';
 import { TABLES, type PersonaDatabase } from './database';
+import { inConversation } from './messages';
 import type { Conversation, Message } from './records';
 
 /** How many conversations the storage view lists by size. */
@@ -34,9 +35,6 @@ async function weigh(table: Table): Promise<TableUsage & { exact: boolean }> {
   return { table: table.name, rows, bytes: Math.round((bytes / read.length) * rows), exact: false };
 }
 
-const messagesOf = (db: PersonaDatabase, id: string) =>
-  db.messages.where('[conversationId+createdAt]').between([id, Dexie.minKey], [id, Dexie.maxKey]);
-
 /**
  * Counts the messages of every conversation that has no tally yet (after an import, or stored
  * before schema version 4), in one transaction with the messages, so no send slips in between.
@@ -52,7 +50,7 @@ export function completeMessageTallies(db: PersonaDatabase): Promise<void> {
     const known = new Set<string>(tallied);
     const missing = ids.filter((id) => !known.has(id));
     if (missing.length === 0) return;
-    const counts = await Dexie.Promise.all(missing.map((id) => messagesOf(db, id).count()));
+    const counts = await Dexie.Promise.all(missing.map((id) => inConversation(db, id).count()));
     await db.messageTallies.bulkPut(
       missing.map((conversationId, i) => ({ conversationId, messages: counts[i] ?? 0 })),
     );
@@ -83,11 +81,12 @@ export async function measureStoredData(
     const tallies = new Map(
       (await db.messageTallies.toArray()).map((tally) => [tally.conversationId, tally.messages]),
     );
-    const byConversation = (id: string) => messagesOf(db, id);
     const counts: number[] = await Dexie.Promise.all(
       conversations.map((c) => {
         const tally = tallies.get(c.id);
-        return tally === undefined ? byConversation(c.id).count() : Dexie.Promise.resolve(tally);
+        return tally === undefined
+          ? inConversation(db, c.id).count()
+          : Dexie.Promise.resolve(tally);
       }),
     );
     // Every message belongs to a stored conversation: they are deleted with it.
@@ -108,7 +107,7 @@ export async function measureStoredData(
         if (conversation) picked.push(conversation);
       }
       const pieces = await Dexie.Promise.all(
-        picked.map((c) => byConversation(c.id).limit(perConversation).toArray()),
+        picked.map((c) => inConversation(db, c.id).limit(perConversation).toArray()),
       );
       sample = pieces.flat();
     }
@@ -124,7 +123,7 @@ export async function measureStoredData(
     for (const candidate of candidates) {
       if (exact || candidate.messages > budget) continue;
       budget -= candidate.messages;
-      const bytes = bytesOf(await byConversation(candidate.id).toArray());
+      const bytes = bytesOf(await inConversation(db, candidate.id).toArray());
       candidate.bytes += bytes - candidate.messageBytes;
       candidate.messageBytes = bytes;
       weighedIds.add(candidate.id);
